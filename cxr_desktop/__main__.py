@@ -1,0 +1,3 @@
+from cxr_desktop.cli import main
+
+raise SystemExit(main())

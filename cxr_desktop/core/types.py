@@ -1,0 +1,108 @@
+"""Frozen dataclasses that cross module boundaries (imaging -> inference -> storage -> UI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: What the history and the CLI call a reading whose image does not look like a frontal chest X-ray.
+OOD_LABEL = "Not a chest X-ray"
+
+
+@dataclass(frozen=True)
+class ImageMetadata:
+    """What we know about the file an image came from."""
+
+    format: str  # "PNG", "JPEG", "BMP", "TIFF", "DICOM"
+    width: int
+    height: int
+    bit_depth: int  # bits per sample as stored (8, 12, 16, ...)
+    photometric: str  # DICOM photometric interpretation or Pillow mode ("L", "RGB", ...)
+    frames: int = 1
+    patient_id: str | None = None
+    patient_name: str | None = None
+    study_date: str | None = None
+    modality: str | None = None
+    body_part: str | None = None
+    view_position: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class XrayImage:
+    """A decoded radiograph.
+
+    ``pixels`` holds the full-resolution grayscale values as decoded (after DICOM rescale and
+    MONOCHROME1 inversion), ``display`` the same image mapped to the 8-bit appearance the
+    training images have: bright bone, dark air. The model sees ``display``.
+    """
+
+    pixels: np.ndarray  # 2-D, float32 or integer, full resolution
+    display: np.ndarray  # 2-D uint8, same shape as pixels
+    metadata: ImageMetadata
+    source_path: str | None = None
+    sha256: str | None = None  # of the file's bytes
+
+    @property
+    def width(self) -> int:
+        return int(self.display.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.display.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """The model's answer for one image."""
+
+    labels: tuple[str, ...]
+    probabilities: tuple[float, ...]  # calibrated, sum to 1, same order as labels
+    label: str  # top class (meaningless when out_of_distribution)
+    confidence: float  # probability of the top class
+    uncertain: bool  # top probability below the model card's threshold: refer
+    out_of_distribution: bool  # does not look like a frontal chest X-ray: no class is given
+    ood_score: float  # <= 1.0 looks like the training data, > 1.0 does not
+    heatmap: np.ndarray | None  # uint8 HxW at image size, class-activation map of the top class
+    model_name: str
+    model_version: str
+    model_sha256: str
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def probability_by_label(self) -> dict[str, float]:
+        return dict(zip(self.labels, self.probabilities))
+
+    @property
+    def total_ms(self) -> float:
+        return float(self.timings_ms.get("total", sum(self.timings_ms.values())))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One row of the history: what was read, when, with which model, and what the clinician said."""
+
+    id: int | None
+    created_utc: str  # ISO 8601, UTC, e.g. 2026-11-26T18:25:00.123456+00:00
+    source_path: str | None
+    file_sha256: str | None
+    file_format: str | None
+    width: int | None
+    height: int | None
+    probabilities: dict[str, float]
+    label: str  # the model's top class, or OOD_LABEL when out_of_distribution
+    uncertain: bool
+    out_of_distribution: bool
+    ood_score: float | None
+    model_name: str
+    model_version: str
+    model_sha256: str
+    patient_id: str | None = None
+    patient_name: str | None = None
+    preview_png: bytes | None = None  # grayscale PNG, longest side <= 512 px
+    heatmap_png: bytes | None = None  # grayscale PNG of the heatmap, same size as the preview
+    thumbnail_png: bytes | None = None  # grayscale PNG, longest side <= 96 px, for table rows
+    inference_ms: float | None = None
+    note: str = ""
+    confirmed_label: str | None = None
+    reviewed_utc: str | None = None

@@ -1,0 +1,85 @@
+"""PNG plots for the model card: training curves, confusion matrix, reliability, OOD scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def training_curves(history: list[dict], path: Path) -> None:
+    plt = _plt()
+    epochs = [h["epoch"] for h in history]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
+    a.plot(epochs, [h["train_loss"] for h in history], label="train (augmented, weighted)")
+    a.plot(epochs, [h["val_loss"] for h in history], label="val")
+    a.set_xlabel("epoch"), a.set_ylabel("loss"), a.legend(), a.set_title("Loss")
+    b.plot(epochs, [h["train_acc"] for h in history], label="train (augmented)")
+    b.plot(epochs, [h["val_acc"] for h in history], label="val (EMA weights)")
+    b.set_xlabel("epoch"), b.set_ylabel("accuracy"), b.legend(), b.set_title("Accuracy")
+    b.set_ylim(max(0.5, min(h["val_acc"] for h in history) - 0.05), 1.0)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def confusion_matrix(counts: list[list[int]], labels: list[str], path: Path, title: str) -> None:
+    plt = _plt()
+    m = np.array(counts)
+    fig, ax = plt.subplots(figsize=(5, 4.4), dpi=100)
+    ax.imshow(m / m.sum(1, keepdims=True), cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            ax.text(j, i, str(m[i, j]), ha="center", va="center",
+                    color="white" if m[i, j] > m[i].sum() / 2 else "black", fontsize=12)
+    names = [s.replace("_", " ") for s in labels]
+    ax.set_xticks(range(len(labels)), names, rotation=20)
+    ax.set_yticks(range(len(labels)), names)
+    ax.set_xlabel("predicted"), ax.set_ylabel("true"), ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def reliability(y: np.ndarray, before: np.ndarray, after: np.ndarray, eces: tuple[float, float], path: Path) -> None:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    edges = np.linspace(0, 1, 16)
+    for probs, name, e in ((before, "before (T=1)", eces[0]), (after, "after temperature scaling", eces[1])):
+        conf, correct = probs.max(1), probs.argmax(1) == y
+        xs, ys = [], []
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            m = (conf > lo) & (conf <= hi)
+            if m.sum() >= 5:
+                xs.append(conf[m].mean()), ys.append(correct[m].mean())
+        ax.plot(xs, ys, "o-", label=f"{name}: ECE {e * 100:.2f}%")
+    ax.plot([0, 1], [0, 1], "k--", lw=1)
+    ax.set_xlabel("confidence (top class)"), ax.set_ylabel("accuracy"), ax.set_title("Reliability (val)")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def ood_scores(val: np.ndarray, negatives: dict[str, np.ndarray], path: Path) -> None:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    bins = np.logspace(-2, 4, 70)
+    ax.hist(np.clip(val, 1e-2, 1e4), bins=bins, alpha=0.6, label="val chest X-rays", density=True)
+    for name, s in negatives.items():
+        ax.hist(np.clip(s, 1e-2, 1e4), bins=bins, alpha=0.5, label=name, density=True)
+    ax.axvline(1.0, color="k", ls="--", label="threshold")
+    ax.set_xscale("log"), ax.set_xlabel("OOD score (score / threshold)"), ax.legend()
+    ax.set_title("Out-of-distribution score")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

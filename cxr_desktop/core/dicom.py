@@ -1,0 +1,302 @@
+"""DICOM decoding for :func:`cxr_desktop.core.imaging.load_xray` (pydicom >= 3 + pylibjpeg).
+
+- Only the first frame is decoded. Colour images (RGB, YBR_* converted to RGB, PALETTE COLOR)
+  become grey with Pillow's "L" weights.
+- ``pixels``: the Modality LUT / Rescale Slope+Intercept output (float32 when it changes the
+  values, else the stored integers), MONOCHROME1 inverted as ``max + min - x``.
+- ``display``: the VOI LUT (first item of the VOI LUT Sequence) or else the first Window
+  Center/Width (LINEAR, LINEAR_EXACT or SIGMOID), its output range mapped to 0..255. With neither:
+  unsigned, unrescaled data of <= 8 bits stored is scaled by its stored range (so an 8-bit DICOM
+  looks exactly like the same 8-bit PNG), anything else is min-max stretched to 0..255.
+  MONOCHROME1 is then inverted (255 - x).
+- Sizes are checked against ``max_pixels`` from the header, before any pixel is decoded.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pydicom
+from PIL import Image
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.multival import MultiValue
+from pydicom.pixels import (
+    apply_color_lut,
+    apply_modality_lut,
+    as_pixel_options,
+    convert_color_space,
+    get_decoder,
+)
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from cxr_desktop.core.errors import (
+    CorruptImageError,
+    CxrError,
+    ImageTooLargeError,
+    UnsupportedFileError,
+)
+from cxr_desktop.core.imaging import (
+    SUPPORTED_FORMATS_TEXT,
+    check_dimensions,
+    corrupt,
+    effective_bits,
+    scale_to_u8,
+)
+from cxr_desktop.core.types import ImageMetadata
+
+_PIXEL_DATA_TAGS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+_METADATA_TAGS = {
+    "patient_id": "PatientID",
+    "patient_name": "PatientName",
+    "study_date": "StudyDate",
+    "modality": "Modality",
+    "body_part": "BodyPartExamined",
+    "view_position": "ViewPosition",
+}
+
+
+def decode_dicom(
+    data: bytes, label: str, max_pixels: int
+) -> tuple[np.ndarray, np.ndarray, ImageMetadata]:
+    """(pixels, display, metadata) of a DICOM file's first frame."""
+    has_preamble = len(data) >= 132 and data[128:132] == b"DICM"
+    ds = _read(data, label, has_preamble)
+    try:
+        rows, columns, frames = _check_header(ds, label, max_pixels)
+        pixels, display = _decode_first_frame(ds)
+    except CxrError:
+        raise
+    except MemoryError as exc:
+        raise ImageTooLargeError(
+            "This image is too large to open on this computer (not enough memory).",
+            detail=f"{label}: MemoryError",
+        ) from exc
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is a damaged file to the user
+        raise corrupt("DICOM", f"{label}: {type(exc).__name__}: {exc}") from exc
+    metadata = ImageMetadata(
+        format="DICOM",
+        width=columns,
+        height=rows,
+        bit_depth=int(ds.get("BitsStored", 0) or ds.get("BitsAllocated", 0) or 0),
+        photometric=str(ds.get("PhotometricInterpretation", "") or ""),
+        frames=frames,
+        **{field: _text(ds, keyword) for field, keyword in _METADATA_TAGS.items()},
+    )
+    return pixels, display, metadata
+
+
+def _read(data: bytes, label: str, has_preamble: bool) -> Dataset:
+    try:
+        ds = pydicom.dcmread(io.BytesIO(data), force=True)
+        has_image = any(ds.get(tag) for tag in _PIXEL_DATA_TAGS)  # present and not empty
+        looks_dicom = has_preamble or has_image or any(elem.tag.group == 0x0008 for elem in ds)
+    except Exception as exc:  # noqa: BLE001
+        if not has_preamble:  # only looked like a preamble-less DICOM: it is something else
+            raise _not_an_image(label, exc) from exc
+        raise corrupt("DICOM", f"{label}: {type(exc).__name__}: {exc}") from exc
+    if not looks_dicom:
+        raise _not_an_image(label, "no DICOM preamble, pixel data or group 0008 tags")
+    if not has_image:
+        raise CorruptImageError(
+            "This DICOM file contains no image (it may be a report or another kind of document).",
+            detail=f"{label}: no (7FE0,0010) Pixel Data",
+        )
+    meta = getattr(ds, "file_meta", None)
+    if meta is None or "TransferSyntaxUID" not in meta:  # preamble-less files often lack it
+        meta = meta if meta is not None else FileMetaDataset()
+        implicit, little = ds.original_encoding
+        if implicit:
+            meta.TransferSyntaxUID = ImplicitVRLittleEndian
+        else:
+            meta.TransferSyntaxUID = ExplicitVRLittleEndian if little else ExplicitVRBigEndian
+        ds.file_meta = meta
+    return ds
+
+
+def _not_an_image(label: str, cause: object) -> UnsupportedFileError:
+    return UnsupportedFileError(
+        f"This file is not an image CXR Desktop can open. "
+        f"Please choose a chest X-ray saved as {SUPPORTED_FORMATS_TEXT}.",
+        detail=f"{label}: {cause}",
+    )
+
+
+def _check_header(ds: Dataset, label: str, max_pixels: int) -> tuple[int, int, int]:
+    """(rows, columns, frames), after refusing absurd or oversized headers."""
+    try:
+        rows, columns = int(ds.Rows), int(ds.Columns)
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+        samples = int(ds.get("SamplesPerPixel", 1) or 1)
+        allocated = int(ds.get("BitsAllocated", 0) or 0)
+        stored = int(ds.get("BitsStored", allocated) or allocated)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise corrupt("DICOM", f"{label}: unreadable image size tags: {exc}") from exc
+    sane = (
+        frames >= 1
+        and samples in (1, 3)
+        and allocated in (1, 8, 16, 32, 64)
+        and 1 <= stored <= allocated
+    )
+    if not sane:
+        raise corrupt(
+            "DICOM",
+            f"{label}: frames={frames} samples={samples} bits={allocated}/{stored}",
+        )
+    check_dimensions(columns, rows, max_pixels)  # only the first frame is ever decoded
+    return rows, columns, frames
+
+
+def _decode_first_frame(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    decoder = get_decoder(ds.file_meta.TransferSyntaxUID)
+    arr, info = decoder.as_array(ds, index=0, validate=True, **as_pixel_options(ds))
+    photometric = str(
+        info.get("photometric_interpretation") or ds.PhotometricInterpretation
+    ).upper()
+    if photometric == "PALETTE COLOR":
+        arr, photometric = apply_color_lut(arr, ds), "RGB"
+    elif photometric.startswith("YBR") and arr.ndim == 3:
+        arr, photometric = convert_color_space(arr, photometric, "RGB"), "RGB"
+    if arr.ndim == 3:
+        return _color_to_gray(arr)
+    return _grayscale(arr, ds, invert=photometric == "MONOCHROME1")
+
+
+def _color_to_gray(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rgb = rgb[..., :3]
+    if rgb.dtype == np.uint8:  # the same conversion as an RGB PNG gets
+        gray = np.array(Image.fromarray(np.ascontiguousarray(rgb)).convert("L"), dtype=np.uint8)
+        return gray, gray
+    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    gray = rgb.astype(np.float32) @ weights
+    return gray, scale_to_u8(gray)
+
+
+def _grayscale(arr: np.ndarray, ds: Dataset, invert: bool) -> tuple[np.ndarray, np.ndarray]:
+    slope = float(ds.get("RescaleSlope", 1.0) or 1.0)
+    intercept = float(ds.get("RescaleIntercept", 0.0) or 0.0)
+    rescaled = "ModalityLUTSequence" in ds or slope != 1.0 or intercept != 0.0
+    if "ModalityLUTSequence" in ds:
+        values = apply_modality_lut(arr, ds).astype(np.float32)
+    elif rescaled:  # in float32 rather than pydicom's float64: half the memory
+        values = arr.astype(np.float32)
+        values *= np.float32(slope)
+        values += np.float32(intercept)
+    else:
+        values = arr
+    display = _voi_lut(values, ds)
+    if display is None:
+        display = _window(values, ds)
+    if display is None:
+        stored = int(ds.get("BitsStored", 8) or 8)
+        unsigned_small = not rescaled and arr.dtype.kind == "u" and stored <= 8
+        display = scale_to_u8(values, top=2**stored - 1) if unsigned_small else _min_max(values)
+    if invert:
+        display = 255 - display
+        values = _invert(values)
+    return values, display
+
+
+def _voi_lut(values: np.ndarray, ds: Dataset) -> np.ndarray | None:
+    """The first VOI LUT, its output range mapped to 0..255; None without one.
+
+    (Not pydicom's apply_voi_lut: it indexes 8-bit LUTs with a uint8 array, so a 4096-entry
+    8-bit LUT wraps around; pydicom 3.0.2.)
+    """
+    sequence = ds.get("VOILUTSequence")
+    if not sequence:
+        return None
+    item = sequence[0]
+    entries, first, bits = (int(v) for v in item.LUTDescriptor)
+    entries = entries or 65536
+    raw = item.LUTData
+    if isinstance(raw, bytes):  # OW
+        little = ds.file_meta.TransferSyntaxUID != ExplicitVRBigEndian
+        lut = np.frombuffer(raw, dtype="<u2" if little else ">u2")
+    else:
+        lut = np.atleast_1d(np.asarray(raw, dtype=np.float64))
+    lut = lut[:entries].astype(np.float64)
+    if lut.size == 0:
+        return None
+    top = 2 ** min(max(bits, 8), 16) - 1
+    peak = float(lut.max())
+    if peak > top or peak < (top + 1) / 4:  # a descriptor that misstates the output depth
+        top = 2 ** effective_bits(peak) - 1
+    lut_u8 = scale_to_u8(lut, top=top)
+    index = np.rint(values.astype(np.float32) - np.float32(first))
+    np.clip(index, 0, lut.size - 1, out=index)
+    return lut_u8[index.astype(np.int32)]
+
+
+def _window(values: np.ndarray, ds: Dataset) -> np.ndarray | None:
+    """DICOM PS3.3 C.11.2.1.2 windowing (first window) to 0..255; None without a valid one."""
+    center, width = _first(ds.get("WindowCenter")), _first(ds.get("WindowWidth"))
+    if center is None or width is None:
+        return None
+    function = str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").upper()
+    y = values.astype(np.float32)  # scratch space, worked on in place
+    if function == "SIGMOID" and width > 0:
+        y -= np.float32(center)
+        y *= np.float32(-4.0 / width)
+        with np.errstate(over="ignore"):
+            np.exp(y, out=y)
+        y += np.float32(1.0)
+        np.divide(np.float32(255.0), y, out=y)
+    elif function == "LINEAR_EXACT" and width > 0:
+        y -= np.float32(center)
+        y *= np.float32(255.0 / width)
+        y += np.float32(127.5)
+    elif width > 1:
+        y -= np.float32(center - 0.5)
+        y *= np.float32(255.0 / (width - 1.0))
+        y += np.float32(127.5)
+    elif width == 1:
+        y = np.where(y > center - 0.5, np.float32(255.0), np.float32(0.0))
+    else:
+        return None
+    return scale_to_u8(y, top=255.0, overwrite=True)
+
+
+def _first(value: object) -> float | None:
+    """The first of a possibly multi-valued number (several windows: the first one)."""
+    if isinstance(value, (MultiValue, list, tuple)):
+        value = value[0] if len(value) else None
+    try:
+        return float(value) if value not in (None, "") else None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _min_max(values: np.ndarray) -> np.ndarray:
+    finite = values
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        finite = values[np.isfinite(values)]
+    if finite.size == 0 or finite.max() <= finite.min():
+        return np.zeros(values.shape, dtype=np.uint8)
+    low, high = float(finite.min()), float(finite.max())
+    shifted = values.astype(np.float32)
+    shifted -= np.float32(low)
+    return scale_to_u8(shifted, top=high - low, overwrite=True)
+
+
+def _invert(values: np.ndarray) -> np.ndarray:
+    """max + min - x, in the same dtype (the result stays within the data's own range)."""
+    if values.dtype.kind == "f":
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            return values
+        return (np.float32(finite.max()) + np.float32(finite.min()) - values).astype(values.dtype)
+    kind = values.dtype.type
+    low, high = kind(values.min()), kind(values.max())
+    # Integer arrays wrap around silently; the true result lies within [low, high], so it is exact.
+    out = values - low
+    np.subtract(high, out, out=out)
+    return out
+
+
+def _text(ds: Dataset, keyword: str) -> str | None:
+    value = ds.get(keyword)
+    if value is None:
+        return None
+    text = str(value).strip().strip("\x00").strip()
+    return text or None

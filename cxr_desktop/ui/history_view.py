@@ -1,0 +1,279 @@
+"""HistoryView: search, filters and the paged table of stored readings, with review/delete."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, time, timedelta
+
+from PySide6.QtCore import QDate, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cxr_desktop.core.errors import StorageError
+from cxr_desktop.core.storage import History
+from cxr_desktop.core.types import OOD_LABEL, Reading
+from cxr_desktop.ui import dialogs
+from cxr_desktop.ui.history_model import (
+    COL_DATE,
+    COL_FINDING,
+    COL_NOTE,
+    COL_PID,
+    COL_THUMB,
+    SORT_KEYS,
+    THUMB_SIZE,
+    HistoryModel,
+)
+from cxr_desktop.ui.review_dialog import ReviewDialog
+
+log = logging.getLogger(__name__)
+
+
+def local_day_bounds(day: QDate, end: bool) -> str:
+    """A local calendar day -> the UTC ISO instant where it starts (or its last microsecond)."""
+    start = datetime.combine(day.toPython(), time()).astimezone()
+    moment = start + timedelta(days=1, microseconds=-1) if end else start
+    return moment.isoformat()
+
+
+class HistoryView(QWidget):
+    openRequested = Signal(int)
+    readingChanged = Signal(object)  # Reading after a review
+    readingDeleted = Signal(int)
+    exportRequested = Signal(object)  # ReadingQuery of the current filters
+
+    def __init__(self, history: History | None, labels: Sequence[str],
+                 display_label: Callable[[str], str] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._history = history
+        self._labels = list(labels)
+        self._show = display_label or (lambda s: s.replace("_", " "))
+        self.model = HistoryModel(history, self._show, parent=self)
+        self._build()
+        self.model.totalChanged.connect(self._total_changed)
+        self.model.errorOccurred.connect(self._model_error)
+        self._total_changed(self.model.total)
+
+    # ---------------------------------------------------------------- layout
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        filters = QHBoxLayout()
+        self.search_edit = QLineEdit(self)
+        self.search_edit.setPlaceholderText("Search patient ID, name or note")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setMinimumWidth(220)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(250)
+        self._debounce.timeout.connect(self.apply_filters)
+        self.search_edit.textChanged.connect(lambda _text: self._debounce.start())
+        self.search_edit.returnPressed.connect(self.apply_filters)
+        filters.addWidget(self.search_edit, 2)
+        self.label_combo = QComboBox(self)
+        self.label_combo.addItem("All findings", None)
+        for label in self._labels:
+            self.label_combo.addItem(self._show(label), label)
+        self.label_combo.addItem("Not a chest X-ray", OOD_LABEL)
+        self.label_combo.setToolTip("Show only readings with this AI finding")
+        filters.addWidget(self.label_combo)
+        self.reviewed_combo = QComboBox(self)
+        for text, value in (("Reviewed or not", None), ("Reviewed", True), ("Not reviewed", False)):
+            self.reviewed_combo.addItem(text, value)
+        filters.addWidget(self.reviewed_combo)
+        self.from_check = QCheckBox("From", self)
+        self.from_date = QDateEdit(QDate.currentDate().addMonths(-1), self)
+        self.to_check = QCheckBox("to", self)
+        self.to_date = QDateEdit(QDate.currentDate(), self)
+        for edit in (self.from_date, self.to_date):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setEnabled(False)
+        self.from_check.toggled.connect(self.from_date.setEnabled)
+        self.to_check.toggled.connect(self.to_date.setEnabled)
+        for widget in (self.from_check, self.from_date, self.to_check, self.to_date):
+            filters.addWidget(widget)
+        for signal in (self.label_combo.currentIndexChanged, self.reviewed_combo.currentIndexChanged,
+                       self.from_check.toggled, self.to_check.toggled,
+                       self.from_date.dateChanged, self.to_date.dateChanged):
+            signal.connect(self.apply_filters)
+        layout.addLayout(filters)
+
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(THUMB_SIZE + 6)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(COL_NOTE, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((COL_THUMB, THUMB_SIZE + 12), (COL_DATE, 140), (COL_PID, 110),
+                              (COL_FINDING, 190)):
+            self.table.setColumnWidth(column, width)
+        column, order = self.model.sort_column()
+        header.setSortIndicator(column, order)
+        self.table.setSortingEnabled(True)
+        header.sortIndicatorChanged.connect(self._sort_indicator_changed)
+        self.table.doubleClicked.connect(self._double_clicked)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        layout.addWidget(self.table, 1)
+
+        bottom = QHBoxLayout()
+        self.count_label = QLabel(self)
+        bottom.addWidget(self.count_label, 1)
+        self.open_button = QPushButton("&Open", self)
+        self.open_button.setToolTip("Show the selected reading (Enter or double-click)")
+        self.review_button = QPushButton("&Review\u2026", self)
+        self.review_button.setToolTip("Write a note and confirm the finding")
+        self.delete_button = QPushButton("&Delete\u2026", self)
+        self.export_button = QPushButton("E&xport CSV\u2026", self)
+        self.export_button.setToolTip("Save the readings shown (with these filters) as a CSV file")
+        self.open_button.clicked.connect(self.open_selected)
+        self.review_button.clicked.connect(self.review_selected)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.export_button.clicked.connect(lambda: self.exportRequested.emit(self.model.query))
+        for button in (self.open_button, self.review_button, self.delete_button, self.export_button):
+            bottom.addWidget(button)
+        layout.addLayout(bottom)
+        QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, self.open_selected,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, self.delete_selected,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+        self.setEnabled(self._history is not None)
+        self._update_buttons()
+
+    # --------------------------------------------------------------- filters
+    def current_filters(self) -> dict:
+        return {
+            "text": self.search_edit.text().strip(),
+            "label": self.label_combo.currentData(),
+            "reviewed": self.reviewed_combo.currentData(),
+            "date_from": local_day_bounds(self.from_date.date(), end=False)
+            if self.from_check.isChecked() else None,
+            "date_to": local_day_bounds(self.to_date.date(), end=True)
+            if self.to_check.isChecked() else None,
+        }
+
+    def apply_filters(self) -> None:
+        self._debounce.stop()
+        self.model.set_filters(**self.current_filters())
+        self._update_buttons()
+
+    def refresh(self) -> None:
+        self.model.refresh()
+        self._update_buttons()
+
+    def focus_search(self) -> None:
+        self.search_edit.setFocus()
+        self.search_edit.selectAll()
+
+    # ------------------------------------------------------------- selection
+    def selected_reading(self) -> Reading | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.reading_at(rows[0].row()) if rows else None
+
+    def select_reading(self, reading_id: int) -> bool:
+        row = self.model.row_of(reading_id)
+        if row is None:
+            return False
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+        return True
+
+    def _update_buttons(self) -> None:
+        has = self.selected_reading() is not None
+        for button in (self.open_button, self.review_button, self.delete_button):
+            button.setEnabled(has)
+        self.export_button.setEnabled(self.model.total > 0)
+
+    def _total_changed(self, total: int) -> None:
+        if self._history is None:
+            self.count_label.setText("The history is not available.")
+            return
+        self.count_label.setText(f"{total:,} reading{'s' if total != 1 else ''}")
+        self._update_buttons()
+
+    def _model_error(self, message: str) -> None:
+        self.count_label.setText(message)
+
+    def _sort_indicator_changed(self, column: int, _order: Qt.SortOrder) -> None:
+        if SORT_KEYS.get(column) is None:  # not sortable: put the indicator back
+            header = self.table.horizontalHeader()
+            current, order = self.model.sort_column()
+            header.blockSignals(True)
+            header.setSortIndicator(current, order)
+            header.blockSignals(False)
+
+    # --------------------------------------------------------------- actions
+    def _double_clicked(self, index: QModelIndex) -> None:
+        reading = self.model.reading_at(index.row())
+        if reading is not None and reading.id is not None:
+            self.openRequested.emit(reading.id)
+
+    def open_selected(self) -> None:
+        reading = self.selected_reading()
+        if reading is not None and reading.id is not None:
+            self.openRequested.emit(reading.id)
+
+    def review_selected(self) -> None:
+        reading = self.selected_reading()
+        if reading is not None and reading.id is not None:
+            self.review(reading.id)
+
+    def review(self, reading_id: int) -> Reading | None:
+        """Ask for the note and confirmed finding of a reading and store them."""
+        if self._history is None:
+            return None
+        try:
+            reading = self._history.get(reading_id)
+            if reading is None:
+                raise StorageError("This reading is no longer in the history.")
+            dialog = ReviewDialog(reading, self._labels, self._show, self)
+            if dialog.exec() != ReviewDialog.DialogCode.Accepted:
+                return None
+            updated = self._history.update_review(
+                reading_id, note=dialog.note(), confirmed_label=dialog.confirmed_label())
+        except StorageError as exc:
+            log.warning("review of reading %s failed: %s", reading_id, exc.detail)
+            dialogs.show_error(self, "Review not saved", exc.message)
+            return None
+        self.model.update_reading(updated)
+        self.readingChanged.emit(updated)
+        return updated
+
+    def delete_selected(self) -> None:
+        reading = self.selected_reading()
+        if reading is None or reading.id is None or self._history is None:
+            return
+        who = f" of patient {reading.patient_id}" if reading.patient_id else ""
+        if not dialogs.confirm(self, "Delete reading",
+                               f"Delete reading #{reading.id}{who} from the history?\n"
+                               "This cannot be undone."):
+            return
+        try:
+            self._history.delete(reading.id)
+        except StorageError as exc:
+            log.warning("delete of reading %s failed: %s", reading.id, exc.detail)
+            dialogs.show_error(self, "Reading not deleted", exc.message)
+            return
+        self.refresh()
+        self.readingDeleted.emit(reading.id)

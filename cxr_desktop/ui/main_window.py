@@ -1,0 +1,432 @@
+"""MainWindow: the viewer in the middle, patient + AI result on the right, history at the bottom.
+Wiring only; the work lives in ReadingController, BatchRunner, HistoryView and the panels."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cxr_desktop import APP_NAME
+from cxr_desktop.core.errors import StorageError
+from cxr_desktop.core.inference import Classifier
+from cxr_desktop.core.storage import History, ReadingQuery
+from cxr_desktop.core.types import Reading, XrayImage
+from cxr_desktop.ui import dialogs, pipeline
+from cxr_desktop.ui.actions import WindowActions
+from cxr_desktop.ui.batch import BatchRunner, BatchSummary
+from cxr_desktop.ui.controller import ReadingController
+from cxr_desktop.ui.history_model import local_time
+from cxr_desktop.ui.history_view import HistoryView
+from cxr_desktop.ui.patient_panel import PatientPanel
+from cxr_desktop.ui.prediction_panel import PredictionPanel, ResultView
+from cxr_desktop.ui.settings import AppSettings
+from cxr_desktop.ui.tasks import TaskRunner
+from cxr_desktop.ui.viewer import ImageViewer
+
+log = logging.getLogger(__name__)
+
+FILE_FILTER = ("X-ray images (*.dcm *.dicom *.png *.jpg *.jpeg *.bmp *.tif *.tiff);;"
+               "DICOM files (*.dcm *.dicom);;All files (*)")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, classifier: Classifier | None, history: History | None,
+                 settings: AppSettings | None = None, *, model_error: str | None = None,
+                 history_error: str | None = None, runner: TaskRunner | None = None,
+                 owns_history: bool = False) -> None:
+        super().__init__()
+        self.classifier = classifier
+        self.history = history
+        self.model_error = model_error
+        self.history_error = history_error
+        self._owns_history = owns_history
+        self.settings = settings or AppSettings()
+        self.runner = runner or TaskRunner(max_threads=2, parent=self)
+        self.current_reading: Reading | None = None
+        self.closed = False
+        card = classifier.card if classifier is not None else None
+        self.labels = list(card.labels) if card else ["COVID-19", "Normal", "Viral_Pneumonia"]
+        self.display_label = card.display_label if card else (lambda s: s.replace("_", " "))
+        self.setWindowTitle(APP_NAME)
+        self.setObjectName("main_window")
+        self.setAcceptDrops(True)
+        self.resize(1280, 860)
+        self._build_widgets()
+        self.controller = ReadingController(self.runner, classifier, history,
+                                            self.patient_panel.values, self)
+        self.batch = BatchRunner(self.runner, classifier, history, self) if classifier else None
+        self._wire()
+        self._restore_settings()
+        self._show_initial_state()
+
+    # ------------------------------------------------------------------ build
+    def _build_widgets(self) -> None:
+        self.viewer = ImageViewer(self)
+        self.setCentralWidget(self.viewer)
+        self.prediction_panel = PredictionPanel(self.display_label, self)
+        self.patient_panel = PatientPanel(self)
+        side = QWidget(self)
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.patient_panel)
+        side_layout.addWidget(self.prediction_panel, 1)
+        side.setMinimumWidth(340)
+        self.reading_dock = self._dock("Reading", "reading_dock", side, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.history_view = HistoryView(self.history, self.labels, self.display_label, self)
+        self.history_dock = self._dock("History", "history_dock", self.history_view,
+                                       Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.commands = WindowActions(self)
+        self.commands.build_menus([self.reading_dock, self.history_dock])
+        self.opacity_slider = self.commands.build_toolbar()
+        self.zoom_label = QLabel(self)
+        self.wl_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.wl_label)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _wire(self) -> None:
+        a, v = self.commands, self.viewer
+        a.open.triggered.connect(self.open_dialog)
+        a.open_folder.triggered.connect(self.open_folder_dialog)
+        a.export.triggered.connect(lambda: self.export_csv(None))
+        a.quit.triggered.connect(self.close)
+        a.fit.triggered.connect(v.fit)
+        a.actual.triggered.connect(v.actual_size)
+        a.zoom_in.triggered.connect(v.zoom_in)
+        a.zoom_out.triggered.connect(v.zoom_out)
+        a.invert.toggled.connect(v.set_inverted)
+        a.heatmap.toggled.connect(self._heatmap_toggled)
+        a.reset_wl.triggered.connect(v.reset_window_level)
+        a.full_screen.toggled.connect(self._full_screen)
+        a.find.triggered.connect(self._focus_search)
+        a.review.triggered.connect(self.review_current)
+        a.about.triggered.connect(self.show_about)
+        a.intended_use.triggered.connect(self.show_about)
+        a.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.opacity_slider.valueChanged.connect(self._opacity_changed)
+        v.zoomChanged.connect(lambda s: self.zoom_label.setText(f"Zoom {s * 100:.0f}%"))
+        v.windowLevelChanged.connect(
+            lambda c, w: self.wl_label.setText(f"Level {c:.0f} / Window {w:.0f}"))
+        c = self.controller
+        c.loading.connect(lambda path: self.statusBar().showMessage(f"Opening {Path(path).name}\u2026"))
+        c.imageLoaded.connect(self._image_loaded)
+        c.predicting.connect(self._predicting)
+        c.resultReady.connect(self._result_ready)
+        c.failed.connect(self._failed)
+        c.busyChanged.connect(self._busy_changed)
+        self.prediction_panel.reviewRequested.connect(self.review_current)
+        self.patient_panel.saveRequested.connect(self._save_patient)
+        hv = self.history_view
+        hv.openRequested.connect(self.open_reading)
+        hv.readingChanged.connect(self._reading_changed)
+        hv.readingDeleted.connect(self._reading_deleted)
+        hv.exportRequested.connect(self.export_csv)
+        if self.batch is not None:
+            self.batch.finished.connect(self._batch_finished)
+
+    def _show_initial_state(self) -> None:
+        if self.classifier is None:
+            self.prediction_panel.show_model_missing(self.model_error or "")
+            self.commands.open_folder.setEnabled(False)
+            self.statusBar().showMessage("The AI model is not available: viewing only.")
+        else:
+            self.statusBar().showMessage("Ready. Open a chest X-ray with Ctrl+O or drop it here.")
+
+    # --------------------------------------------------------------- opening
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a chest X-ray", self.settings.last_dir,
+                                              FILE_FILTER)
+        if path:
+            self.open_file(path)
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Analyse every image in a folder",
+                                                  self.settings.last_dir)
+        if folder:
+            self.open_folder(folder)
+
+    def open_file(self, path: str) -> None:
+        self.settings.last_dir = str(Path(path).parent)
+        self.settings.add_recent_file(path)
+        self.current_reading = None
+        self.commands.review.setEnabled(False)
+        self.controller.open_file(path)
+
+    def open_folder(self, folder: str) -> None:
+        if self.batch is None:
+            dialogs.show_error(self, "No AI model", "Folders can only be analysed when the AI "
+                               "model is available.\n" + (self.model_error or ""))
+            return
+        if self.batch.running:
+            return
+        self.settings.last_dir = folder
+        paths = pipeline.list_images(folder)
+        if not paths:
+            dialogs.show_info(self, "Nothing to analyse", "This folder contains no image files.")
+            return
+        self.batch.start(paths)
+
+    def open_paths(self, paths: list[str]) -> None:
+        """Files from the command line or a drop: one file opens, a folder or several run a batch."""
+        paths = [p for p in paths if p]
+        if len(paths) == 1 and not os.path.isdir(paths[0]):
+            self.open_file(paths[0])
+        elif len(paths) == 1:
+            self.open_folder(paths[0])
+        elif paths and self.batch is not None and not self.batch.running:
+            files = [f for p in paths for f in (pipeline.list_images(p) if os.path.isdir(p) else [p])]
+            self.batch.start(files)
+
+    def open_reading(self, reading_id: int) -> None:
+        """Show a stored reading: its preview, heatmap and result (no new prediction)."""
+        if self.history is None:
+            return
+        try:
+            reading = self.history.get(reading_id)
+        except StorageError as exc:
+            dialogs.show_error(self, "Cannot open the reading", exc.message)
+            return
+        if reading is None:
+            dialogs.show_error(self, "Cannot open the reading", "This reading is no longer in the history.")
+            self.history_view.refresh()
+            return
+        self.controller.forget_current()
+        preview = pipeline.decode_gray_png(reading.preview_png)
+        heat = pipeline.decode_gray_png(reading.heatmap_png)
+        if preview is not None:
+            self.viewer.set_image(preview, heat)
+        else:
+            self.viewer.clear()
+        self._show_reading(reading)
+        self.statusBar().showMessage(f"Showing saved reading #{reading.id} (stored preview).", 8000)
+
+    def _show_reading(self, reading: Reading) -> None:
+        self.current_reading = reading
+        origin = f"Saved reading #{reading.id}, {local_time(reading.created_utc)}"
+        if reading.reviewed_utc:
+            confirmed = self.display_label(reading.confirmed_label) if reading.confirmed_label else "\u2014"
+            origin += f"\nReviewed {local_time(reading.reviewed_utc)}; confirmed: {confirmed}"
+        if reading.note:
+            origin += f"\nNote: {reading.note}"
+        self.prediction_panel.show_result(ResultView.from_reading(reading, origin))
+        self.patient_panel.bind(reading)
+        self.commands.review.setEnabled(True)
+        name = reading.patient_id or (Path(reading.source_path).name if reading.source_path else "")
+        self.setWindowTitle(f"{name} \u2014 {APP_NAME}" if name else APP_NAME)
+
+    # ------------------------------------------------------------ controller
+    def _image_loaded(self, image: XrayImage) -> None:
+        self.viewer.set_image(image.display)
+        self.patient_panel.image_loaded(image.metadata)
+        self.setWindowTitle(f"{Path(image.source_path or '').name} \u2014 {APP_NAME}")
+        self.statusBar().showMessage(
+            f"{image.metadata.format} {image.width} x {image.height}, {image.metadata.bit_depth} bit")
+        if self.classifier is None:
+            self.prediction_panel.show_model_missing(self.model_error or "")
+
+    def _predicting(self) -> None:
+        self.prediction_panel.show_busy()
+
+    def _result_ready(self, outcome: pipeline.Outcome) -> None:
+        prediction = outcome.prediction
+        self.viewer.set_heatmap(None if prediction.out_of_distribution else prediction.heatmap)
+        if outcome.reading is not None:
+            self.current_reading = outcome.reading
+            self.patient_panel.bind(outcome.reading)
+            self.commands.review.setEnabled(True)
+            self.history_view.refresh()
+            self.history_view.select_reading(outcome.reading.id)
+            origin = f"Saved to the history as reading #{outcome.reading.id}."
+            self.statusBar().showMessage(origin, 8000)
+        else:
+            origin = ""
+            self.statusBar().showMessage("Analysed, but the history is not available: not saved.")
+        self.prediction_panel.show_result(
+            replace(ResultView.from_prediction(prediction), origin=origin),
+            saved=outcome.reading is not None)
+
+    def _failed(self, title: str, message: str) -> None:
+        self.statusBar().showMessage(title, 8000)
+        if self.current_reading is None and not self.controller.busy:
+            self.prediction_panel.show_empty("Open a chest X-ray (Ctrl+O) or drop a file here.")
+        dialogs.show_error(self, title, message)
+
+    def _busy_changed(self, busy: bool) -> None:
+        if busy:
+            QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+        else:
+            QGuiApplication.restoreOverrideCursor()
+
+    def _batch_finished(self, summary: BatchSummary) -> None:
+        self.history_view.refresh()
+        self.statusBar().showMessage(f"Folder analysed: {len(summary.done)} readings saved.", 10000)
+        self.last_batch = summary
+        dialogs.show_info(self, "Folder analysed", summary.text(self.display_label))
+
+    # ---------------------------------------------------------------- review
+    def review_current(self) -> None:
+        if self.current_reading is not None and self.current_reading.id is not None:
+            self.history_view.review(self.current_reading.id)
+
+    def _reading_changed(self, reading: Reading) -> None:
+        if self.current_reading is not None and self.current_reading.id == reading.id:
+            self._show_reading(reading)
+
+    def _reading_deleted(self, reading_id: int) -> None:
+        if self.current_reading is not None and self.current_reading.id == reading_id:
+            self.current_reading = None
+            self.patient_panel.unbind()
+            self.commands.review.setEnabled(False)
+            self.prediction_panel.show_empty("This reading was deleted from the history.")
+
+    def _save_patient(self, patient_id: str, patient_name: str) -> None:
+        reading = self.current_reading
+        if reading is None or reading.id is None or self.history is None:
+            return
+        history, old_id = self.history, reading.id
+
+        def done(updated: Reading) -> None:
+            if self.current_reading is not None and self.current_reading.id == old_id:
+                self.current_reading = updated
+                self.patient_panel.bind(updated)
+            self.history_view.refresh()
+            self.history_view.select_reading(updated.id)
+            self.statusBar().showMessage("Patient details saved.", 5000)
+
+        def failed(exc: BaseException) -> None:
+            log.warning("saving patient details failed: %s", type(exc).__name__)
+            dialogs.show_error(self, "Patient details not saved", dialogs.error_text(exc))
+
+        self.runner.submit(lambda: pipeline.replace_patient(history, old_id, patient_id, patient_name),
+                           done, failed)
+
+    # ---------------------------------------------------------------- export
+    def export_csv(self, query: ReadingQuery | None = None) -> None:
+        if self.history is None:
+            dialogs.show_error(self, "Export", self.history_error or "The history is not available.")
+            return
+        start = str(Path(self.settings.last_dir or Path.home()) / "cxr-history.csv")
+        path, _ = QFileDialog.getSaveFileName(self, "Export the history as CSV", start,
+                                              "CSV files (*.csv)")
+        if not path:
+            return
+        if not path.lower().endswith(".csv"):
+            path += ".csv"
+        history = self.history
+        self.statusBar().showMessage("Exporting\u2026")
+        self.runner.submit(
+            lambda: history.export_csv(path, query),
+            lambda n: self.statusBar().showMessage(f"Exported {n} readings to {Path(path).name}.", 10000),
+            lambda exc: dialogs.show_error(self, "Export failed", dialogs.error_text(exc)))
+
+    # ------------------------------------------------------------- view bits
+    def _heatmap_toggled(self, on: bool) -> None:
+        self.viewer.set_heatmap_visible(on)
+        self.settings.heatmap_visible = on
+
+    def _opacity_changed(self, value: int) -> None:
+        self.viewer.set_heatmap_opacity(value / 100.0)
+        self.settings.heatmap_opacity = value
+
+    def _full_screen(self, on: bool) -> None:
+        self.showFullScreen() if on else self.showNormal()
+
+    def _focus_search(self) -> None:
+        self.history_dock.show()
+        self.history_dock.raise_()
+        self.history_view.focus_search()
+
+    def _fill_recent_menu(self) -> None:
+        menu = self.commands.recent_menu
+        menu.clear()
+        files = self.settings.recent_files()
+        for path in files:
+            action = menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_file(p))
+        if not files:
+            menu.addAction("(none)").setEnabled(False)
+        else:
+            menu.addSeparator()
+            menu.addAction("Clear list", self.settings.clear_recent_files)
+
+    def show_about(self) -> None:
+        dialogs.AboutDialog(self.classifier.card if self.classifier else None, self.model_error,
+                            self).exec()
+
+    # ------------------------------------------------------ drag and drop
+    @staticmethod
+    def _local_paths(event: QDragEnterEvent | QDropEvent) -> list[str]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if self._local_paths(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        paths = self._local_paths(event)
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_paths(paths)
+
+    # -------------------------------------------------------------- settings
+    def _restore_settings(self) -> None:
+        geometry, state = self.settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        self.commands.heatmap.setChecked(self.settings.heatmap_visible)
+        self.viewer.set_heatmap_visible(self.settings.heatmap_visible)
+        self.opacity_slider.setValue(self.settings.heatmap_opacity)
+        self.viewer.set_heatmap_opacity(self.settings.heatmap_opacity / 100.0)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not self.closed:
+            self.closed = True
+            if self.batch is not None:
+                self.batch.cancel()
+            if self.runner.busy:
+                self.statusBar().showMessage("Finishing the analysis in progress\u2026")
+                QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            self.runner.shutdown()  # waits for running jobs: their readings are saved
+            while QGuiApplication.overrideCursor() is not None:
+                QGuiApplication.restoreOverrideCursor()
+            self.settings.save_window_state(self.saveGeometry(), self.saveState())
+            self.settings.sync()
+            if self._owns_history and self.history is not None:
+                self.history.close()
+            log.info("main window closed")
+        super().closeEvent(event)

@@ -1,0 +1,315 @@
+"""ImageViewer: a QGraphicsView for one radiograph with a heatmap overlay.
+
+Mouse: wheel zooms around the cursor, left-drag pans, right-drag changes window/level
+(horizontal = width, vertical = level), double-click fits. The 8-bit display image is shown
+through a 256-entry lookup table, so window/level and invert cost one table lookup per pixel;
+when zoomed out a box-filtered smaller copy is shown instead of the full image (sharper than
+bilinear sampling, and cheap to repaint for 4000 x 4000 images).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QPoint, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPixmap,
+    QTransform,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
+
+from cxr_desktop.ui.colormap import (
+    DEFAULT_CENTER,
+    DEFAULT_WIDTH,
+    argb_table,
+    heatmap_colormap,
+    window_level_lut,
+)
+
+MIN_SCALE = 0.02
+MAX_SCALE = 32.0
+ZOOM_STEP = 1.25
+HEATMAP_MAX_SIDE = 512
+_HEAT_TABLE = argb_table(heatmap_colormap())
+
+
+def gray_qimage(gray: np.ndarray) -> QImage:
+    """Wrap a contiguous 2-D uint8 array (the caller keeps the array alive) as a grey QImage."""
+    h, w = gray.shape
+    return QImage(gray.data, w, h, gray.strides[0], QImage.Format.Format_Grayscale8)
+
+
+class ImageViewer(QGraphicsView):
+    zoomChanged = Signal(float)
+    windowLevelChanged = Signal(float, float)  # centre, width
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setBackgroundBrush(QBrush(QColor(16, 16, 16)))
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setAcceptDrops(False)  # drops go to the main window
+        self.viewport().setAcceptDrops(False)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._image_item = QGraphicsPixmapItem()
+        self._image_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self._heat_item = QGraphicsPixmapItem()
+        self._heat_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self._heat_item.setZValue(1)
+        self._heat_item.setOpacity(0.5)
+        self.scene().addItem(self._image_item)
+        self.scene().addItem(self._heat_item)
+        self._display: np.ndarray | None = None
+        self._levels: dict[int, np.ndarray] = {}
+        self._level = 1
+        self._shown: np.ndarray | None = None  # keeps the buffer behind the current QImage alive
+        self._center = DEFAULT_CENTER
+        self._width = DEFAULT_WIDTH
+        self._inverted = False
+        self._heat_wanted = True
+        self._has_heat = False
+        self._fit_mode = True
+        self._wl_drag: tuple[QPoint, float, float] | None = None
+        self._wl_timer = QTimer(self)
+        self._wl_timer.setSingleShot(True)
+        self._wl_timer.setInterval(30)
+        self._wl_timer.timeout.connect(self._refresh_pixmap)
+
+    # ----------------------------------------------------------------- content
+    @property
+    def has_image(self) -> bool:
+        return self._display is not None
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        if self._display is None:
+            return (0, 0)
+        return (int(self._display.shape[1]), int(self._display.shape[0]))
+
+    def set_image(self, display: np.ndarray, heatmap: np.ndarray | None = None) -> None:
+        """Show a 2-D uint8 image (and optionally its heatmap); keeps window/level and invert."""
+        if display.ndim != 2 or display.dtype != np.uint8:
+            raise ValueError("the viewer shows 2-D uint8 images")
+        self._display = np.ascontiguousarray(display)
+        self._levels = {1: self._display}
+        self._level = 0  # force a refresh
+        h, w = self._display.shape
+        self.scene().setSceneRect(QRectF(0, 0, w, h))
+        self._update_level(force=True)
+        self.set_heatmap(heatmap)
+        self.fit()
+
+    def clear(self) -> None:
+        self._display = None
+        self._levels = {}
+        self._shown = None
+        self._image_item.setPixmap(QPixmap())
+        self.set_heatmap(None)
+
+    def set_heatmap(self, heatmap: np.ndarray | None) -> None:
+        """A uint8 map (any size; stretched over the image), 0 = no evidence, 255 = most."""
+        if heatmap is None or self._display is None:
+            self._heat_item.setPixmap(QPixmap())
+            self._has_heat = False
+            self._heat_item.setVisible(False)
+            return
+        heat = np.asarray(heatmap, dtype=np.uint8)
+        hh, hw = heat.shape
+        if max(hh, hw) > HEATMAP_MAX_SIDE:  # it is a smooth upsampled map: no detail is lost
+            f = HEATMAP_MAX_SIDE / max(hh, hw)
+            small = Image.fromarray(heat).resize((max(1, round(hw * f)), max(1, round(hh * f))),
+                                                 Image.Resampling.BILINEAR)
+            heat = np.asarray(small, dtype=np.uint8)
+        heat = np.ascontiguousarray(heat)
+        qimg = QImage(heat.data, heat.shape[1], heat.shape[0], heat.strides[0],
+                      QImage.Format.Format_Indexed8)
+        qimg.setColorTable(_HEAT_TABLE)
+        pixmap = QPixmap.fromImage(qimg.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied))
+        self._heat_item.setPixmap(pixmap)
+        w, h = self.image_size
+        self._heat_item.setTransform(QTransform.fromScale(w / heat.shape[1], h / heat.shape[0]))
+        self._has_heat = True
+        self._heat_item.setVisible(self._heat_wanted)
+
+    @property
+    def has_heatmap(self) -> bool:
+        return self._has_heat
+
+    def set_heatmap_visible(self, visible: bool) -> None:
+        self._heat_wanted = bool(visible)
+        self._heat_item.setVisible(self._heat_wanted and self._has_heat)
+
+    @property
+    def heatmap_visible(self) -> bool:
+        return self._heat_item.isVisible()
+
+    def set_heatmap_opacity(self, opacity: float) -> None:
+        self._heat_item.setOpacity(min(1.0, max(0.0, float(opacity))))
+
+    @property
+    def heatmap_opacity(self) -> float:
+        return float(self._heat_item.opacity())
+
+    # ----------------------------------------------------------- window/level
+    @property
+    def window_level(self) -> tuple[float, float]:
+        return (self._center, self._width)
+
+    @property
+    def inverted(self) -> bool:
+        return self._inverted
+
+    def set_window_level(self, center: float, width: float) -> None:
+        self._center = float(min(max(center, -128.0), 383.0))
+        self._width = float(min(max(width, 2.0), 512.0))
+        self._refresh_pixmap()
+        self.windowLevelChanged.emit(self._center, self._width)
+
+    def reset_window_level(self) -> None:
+        self.set_window_level(DEFAULT_CENTER, DEFAULT_WIDTH)
+
+    def set_inverted(self, inverted: bool) -> None:
+        self._inverted = bool(inverted)
+        self._refresh_pixmap()
+
+    def lut(self) -> np.ndarray:
+        return window_level_lut(self._center, self._width, self._inverted)
+
+    def rendered_array(self) -> np.ndarray | None:
+        """The grey levels currently shown (after window/level and invert), at the shown level."""
+        return None if self._shown is None else self._shown.copy()
+
+    def _refresh_pixmap(self) -> None:
+        source = self._levels.get(self._level)
+        if source is None:
+            return
+        self._shown = np.ascontiguousarray(self.lut()[source])
+        self._image_item.setPixmap(QPixmap.fromImage(gray_qimage(self._shown)))
+
+    def _update_level(self, force: bool = False) -> None:
+        """Pick the pyramid level for the current zoom (box-filtered copies when zoomed out)."""
+        if self._display is None:
+            return
+        scale = self.current_scale()
+        level = 1
+        while level < 16 and scale * level * 2 <= 1.0:
+            level *= 2
+        if level == self._level and not force:
+            return
+        if level not in self._levels:
+            h, w = self._display.shape
+            if min(h, w) // level < 16:
+                level = 1
+            else:
+                self._levels[level] = np.asarray(Image.fromarray(self._display).reduce(level))
+        self._level = level
+        self._image_item.setScale(float(level))
+        self._refresh_pixmap()
+
+    # ------------------------------------------------------------------- zoom
+    def current_scale(self) -> float:
+        return float(self.transform().m11())
+
+    def fit(self) -> None:
+        self._fit_mode = True
+        if self._display is None:
+            return
+        self.resetTransform()
+        self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        self._zoomed()
+
+    def actual_size(self) -> None:
+        self._fit_mode = False
+        self.resetTransform()
+        self._zoomed()
+
+    def zoom_by(self, factor: float, anchor_under_mouse: bool = False) -> None:
+        if self._display is None:
+            return
+        scale = self.current_scale()
+        target = min(max(scale * factor, MIN_SCALE), MAX_SCALE)
+        if abs(target - scale) < 1e-9:
+            return
+        self._fit_mode = False
+        old = self.transformationAnchor()
+        if not anchor_under_mouse:
+            self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.scale(target / scale, target / scale)
+        self.setTransformationAnchor(old)
+        self._zoomed()
+
+    def zoom_in(self) -> None:
+        self.zoom_by(ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.zoom_by(1.0 / ZOOM_STEP)
+
+    def _zoomed(self) -> None:
+        self._update_level()
+        self.zoomChanged.emit(self.current_scale())
+
+    # ------------------------------------------------------------------ events
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
+        steps = event.angleDelta().y() / 120.0
+        if steps and self._display is not None:
+            self.zoom_by(ZOOM_STEP**steps, anchor_under_mouse=True)
+            event.accept()
+        else:
+            super().wheelEvent(event)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self._fit_mode:
+            self.fit()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.fit()
+        else:
+            super().mouseDoubleClickEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if event.button() == Qt.MouseButton.RightButton and self._display is not None:
+            self._wl_drag = (event.position().toPoint(), self._center, self._width)
+            self.viewport().setCursor(Qt.CursorShape.SizeAllCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if self._wl_drag is not None:
+            start, center, width = self._wl_drag
+            delta = event.position().toPoint() - start
+            # Dragging right widens the window (less contrast), dragging up brightens.
+            self._center = float(min(max(center + delta.y() * 0.5, -128.0), 383.0))
+            self._width = float(min(max(width + delta.x() * 1.0, 2.0), 512.0))
+            if not self._wl_timer.isActive():
+                self._wl_timer.start()
+            self.windowLevelChanged.emit(self._center, self._width)
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if self._wl_drag is not None and event.button() == Qt.MouseButton.RightButton:
+            self._wl_drag = None
+            self._wl_timer.stop()
+            self._refresh_pixmap()
+            self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802 - right button is window/level
+        event.accept()

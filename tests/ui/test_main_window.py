@@ -1,0 +1,301 @@
+"""The main window end to end, with the tiny model, offscreen."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from cxr_desktop.core.types import OOD_LABEL
+from cxr_desktop.ui.review_dialog import ReviewDialog
+from tests.ui.conftest import history_count, wait_for_reading
+
+
+def open_via_menu(qtbot, window, monkeypatch, path: Path) -> None:
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(path), "")))
+    window.commands.open.trigger()
+    wait_for_reading(qtbot, window)
+
+
+def test_open_via_menu_shows_prediction_and_saves_it(qtbot, make_window, images, monkeypatch,
+                                                     app_home):
+    window = make_window()
+    open_via_menu(qtbot, window, monkeypatch, images["light"])
+    panel = window.prediction_panel
+    result = panel.result
+    assert result is not None and not result.out_of_distribution and not result.uncertain
+    assert math.isclose(sum(result.probabilities.values()), 1.0, abs_tol=1e-6)
+    bars = panel.bar_percentages()
+    assert set(bars) == {"COVID-19", "Normal", "Viral_Pneumonia"}
+    assert abs(sum(bars.values()) - 100.0) < 0.3
+    assert "Pattern consistent with COVID-19" in panel.text()
+    assert "tiny-test-model 0.0.1" in panel.text()
+    assert window.viewer.has_image and window.viewer.has_heatmap
+    assert window.viewer.image_size == (260, 300)
+    assert window.history_view.model.total == 1
+    assert history_count(app_home) == 1
+    assert window.settings.recent_files() == [str(images["light"])]
+
+
+def test_history_row_survives_a_restart(qtbot, make_window, images, monkeypatch):
+    window = make_window()
+    open_via_menu(qtbot, window, monkeypatch, images["light"])
+    saved_id = window.current_reading.id
+    window.close()
+    again = make_window()
+    model = again.history_view.model
+    assert model.total == 1
+    assert model.reading_at(0).id == saved_id
+    assert model.reading_at(0).label == "COVID-19"
+
+
+def test_drop_a_file_opens_it(qtbot, make_window, images):
+    window = make_window()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(images["light"]))])
+    enter = QDragEnterEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    wait_for_reading(qtbot, window)
+    assert window.current_reading.source_path == str(images["light"])
+
+
+def test_drop_without_files_is_refused(qtbot, make_window):
+    window = make_window()
+    mime = QMimeData()
+    mime.setText("hello")
+    enter = QDragEnterEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted()
+
+
+def test_out_of_distribution_shows_warning_and_no_class(qtbot, make_window, images, monkeypatch):
+    window = make_window()
+    open_via_menu(qtbot, window, monkeypatch, images["white"])
+    panel = window.prediction_panel
+    assert panel.result.out_of_distribution
+    text = panel.text()
+    assert "does not look like a frontal chest X-ray" in text
+    for label in ("COVID-19", "Normal", "Viral Pneumonia", "Pattern consistent"):
+        assert label not in text
+    assert panel.bar_widgets == {} and not panel.bars_box.isVisible()
+    assert not window.viewer.has_heatmap
+    assert window.current_reading.label == OOD_LABEL
+
+
+def test_uncertain_prediction_says_refer(qtbot, make_window, images, monkeypatch):
+    window = make_window()
+    open_via_menu(qtbot, window, monkeypatch, images["grey"])
+    assert window.prediction_panel.result.uncertain
+    assert "Uncertain \u2014 refer to a radiologist" in window.prediction_panel.text()
+    assert window.prediction_panel.banner.styleSheet().startswith("background:#ffb300")
+
+
+def test_bad_file_shows_error_dialog_and_logs(qtbot, make_window, images, dialogs_log, app_home):
+    window = make_window()
+    window.open_file(str(images["bad"]))
+    qtbot.waitUntil(lambda: bool(dialogs_log.calls), timeout=10_000)
+    kind, title, text = dialogs_log.calls[0]
+    assert kind == "warning" and title == "Cannot open this file"
+    assert "not an image" in text
+    assert window.current_reading is None
+    log_text = (app_home / "logs" / "cxr-desktop.log").read_text(encoding="utf-8") \
+        if (app_home / "logs" / "cxr-desktop.log").exists() else ""
+    assert "broken" not in log_text  # file names are never logged
+
+
+def test_reopen_a_reading_from_history(qtbot, make_window, images, monkeypatch):
+    window = make_window()
+    open_via_menu(qtbot, window, monkeypatch, images["light"])
+    first = window.current_reading
+    open_via_menu(qtbot, window, monkeypatch, images["white"])
+    assert window.prediction_panel.result.out_of_distribution
+    view = window.history_view
+    row = view.model.row_of(first.id)
+    index = view.model.index(row, 2)
+    view.table.doubleClicked.emit(index)
+    assert window.current_reading.id == first.id
+    panel = window.prediction_panel
+    assert not panel.result.out_of_distribution
+    assert panel.result.label == "COVID-19"
+    assert f"Saved reading #{first.id}" in panel.text()
+    assert window.viewer.has_heatmap
+    assert window.viewer.image_size == (260, 300)  # preview: the original is small
+
+
+def test_note_and_confirmed_label_persist(qtbot, make_window, images, monkeypatch):
+    window = make_window()
+    open_via_menu(qtbot, window, monkeypatch, images["light"])
+    reading_id = window.current_reading.id
+
+    def fake_exec(dialog):
+        dialog.note_edit.setPlainText("Follow up in 2 weeks")
+        dialog.label_combo.setCurrentIndex(dialog.label_combo.findData("Normal"))
+        return ReviewDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ReviewDialog, "exec", fake_exec)
+    window.commands.review.trigger()
+    assert window.current_reading.note == "Follow up in 2 weeks"
+    window.close()
+    again = make_window()
+    stored = again.history.get(reading_id)
+    assert stored.note == "Follow up in 2 weeks"
+    assert stored.confirmed_label == "Normal"
+    assert stored.reviewed_utc is not None
+    model = again.history_view.model
+    assert model.data(model.index(0, 7)) == "Follow up in 2 weeks"
+
+
+def test_search_and_filters(qtbot, make_window, images, monkeypatch):
+    window = make_window()
+    panel = window.patient_panel
+    for path, pid in ((images["light"], "A-100"), (images["grey"], "B-200"), (images["white"], "")):
+        panel.clear()
+        panel.id_edit.setText(pid)
+        open_via_menu(qtbot, window, monkeypatch, path)
+    view = window.history_view
+    assert view.model.total == 3
+    view.search_edit.setText("a-1")
+    view.apply_filters()
+    assert view.model.total == 1 and view.model.reading_at(0).patient_id == "A-100"
+    view.search_edit.clear()
+    view.label_combo.setCurrentIndex(view.label_combo.findData(OOD_LABEL))
+    assert view.model.total == 1 and view.model.reading_at(0).out_of_distribution
+    view.label_combo.setCurrentIndex(0)
+    view.reviewed_combo.setCurrentIndex(view.reviewed_combo.findData(True))
+    assert view.model.total == 0
+    view.reviewed_combo.setCurrentIndex(0)
+    view.from_check.setChecked(True)  # default range: the last month, includes today
+    assert view.model.total == 3
+    view.from_date.setDate(view.from_date.date().currentDate().addDays(1))
+    assert view.model.total == 0
+
+
+def test_delete_asks_and_removes(qtbot, make_window, images, monkeypatch, dialogs_log):
+    window = make_window()
+    open_via_menu(qtbot, window, monkeypatch, images["light"])
+    view = window.history_view
+    view.table.selectRow(0)
+    dialogs_log.answer_yes = False
+    view.delete_button.click()
+    assert view.model.total == 1
+    dialogs_log.answer_yes = True
+    view.delete_button.click()
+    assert view.model.total == 0
+    assert dialogs_log.titles("question") == ["Delete reading", "Delete reading"]
+    assert "deleted" in window.prediction_panel.text()
+
+
+def test_dicom_fills_patient_fields_and_stores_them(qtbot, make_window, dicom_file, monkeypatch):
+    window = make_window()
+    open_via_menu(qtbot, window, monkeypatch, dicom_file)
+    assert window.patient_panel.values() == ("PID-0042", "Doe, Jane")
+    reading = window.current_reading
+    assert (reading.patient_id, reading.patient_name) == ("PID-0042", "Doe, Jane")
+
+
+def test_patient_details_can_be_changed_after_saving(qtbot, make_window, images, monkeypatch):
+    window = make_window()
+    open_via_menu(qtbot, window, monkeypatch, images["light"])
+    old_id = window.current_reading.id
+    panel = window.patient_panel
+    panel.id_edit.setText("LATE-1")
+    assert panel.save_button.isEnabled()
+    panel.save_button.click()
+    qtbot.waitUntil(lambda: window.current_reading.patient_id == "LATE-1", timeout=10_000)
+    model = window.history_view.model
+    assert model.total == 1 and model.reading_at(0).patient_id == "LATE-1"
+    assert window.history.get(old_id) is None
+    assert not panel.save_button.isEnabled()
+
+
+def test_export_csv(qtbot, make_window, images, monkeypatch, tmp_path):
+    window = make_window()
+    open_via_menu(qtbot, window, monkeypatch, images["light"])
+    target = tmp_path / "out.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
+    window.commands.export.trigger()
+    qtbot.waitUntil(target.exists, timeout=10_000)
+    lines = target.read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[0].startswith("id,")
+
+
+def test_view_shortcuts_drive_the_viewer(qtbot, make_window, images, monkeypatch):
+    window = make_window()
+    open_via_menu(qtbot, window, monkeypatch, images["light"])
+    viewer = window.viewer
+    fit_scale = viewer.current_scale()
+    window.activateWindow()
+    viewer.setFocus()
+    qtbot.keyClick(viewer, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    assert viewer.current_scale() > fit_scale
+    qtbot.keyClick(viewer, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert viewer.current_scale() == pytest.approx(fit_scale)
+    qtbot.keyClick(viewer, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert viewer.current_scale() == pytest.approx(1.0)
+    qtbot.keyClick(viewer, Qt.Key.Key_I)
+    assert viewer.inverted and window.commands.invert.isChecked()
+    qtbot.keyClick(viewer, Qt.Key.Key_H)
+    assert not viewer.heatmap_visible
+    viewer.set_window_level(60, 40)
+    qtbot.keyClick(viewer, Qt.Key.Key_R)
+    assert viewer.window_level == (127.5, 256.0)
+
+
+def test_settings_persist(qtbot, make_window):
+    window = make_window()
+    window.opacity_slider.setValue(70)
+    window.commands.heatmap.setChecked(False)
+    window.resize(1000, 700)
+    window.close()
+    again = make_window()
+    assert again.opacity_slider.value() == 70
+    assert not again.commands.heatmap.isChecked()
+    assert again.viewer.heatmap_opacity == pytest.approx(0.7)
+
+
+def test_quitting_during_inference_is_safe_and_keeps_the_reading(qtbot, make_window, images,
+                                                                 app_home):
+    window = make_window()
+    real = window.controller.classifier
+
+    class SlowClassifier:
+        card = real.card
+        started = False
+
+        def predict(self, image):
+            SlowClassifier.started = True
+            time.sleep(0.8)
+            return real.predict(image)
+
+    window.controller.classifier = SlowClassifier()
+    window.open_file(str(images["light"]))
+    qtbot.waitUntil(lambda: SlowClassifier.started, timeout=10_000)
+    window.close()  # blocks until the prediction finished and was saved
+    qtbot.wait(50)  # queued results are delivered to a closed window: ignored
+    assert window.closed
+    assert history_count(app_home) == 1
+
+
+def test_model_missing_still_starts(qtbot, make_window, images, tmp_path, dialogs_log):
+    window = make_window(model_dir=tmp_path / "no-model-here")
+    qtbot.waitUntil(lambda: bool(dialogs_log.calls), timeout=5_000)
+    assert dialogs_log.titles() == ["AI model not available"]
+    assert window.classifier is None
+    assert "not available" in window.prediction_panel.text()
+    assert not window.commands.open_folder.isEnabled()
+    window.open_file(str(images["light"]))
+    qtbot.waitUntil(lambda: window.viewer.has_image, timeout=10_000)
+    assert window.current_reading is None
+    assert window.history_view.isEnabled()

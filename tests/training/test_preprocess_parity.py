@@ -1,0 +1,48 @@
+"""The app and training must feed the model bit-identical tensors for the same file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from cxr_desktop.core.imaging import load_xray  # noqa: E402
+from cxr_desktop.core.preprocess import PreprocessSpec, preprocess  # noqa: E402
+from training.data import load_images, read_manifest, to_model_input  # noqa: E402
+
+SPEC = PreprocessSpec(input_size=224, mean=0.5196, std=0.2484, resample="bilinear")
+
+
+def _training_tensor(folder, files):
+    u8 = load_images(folder, files, SPEC, cache_dir=None)
+    return to_model_input(torch.from_numpy(u8), SPEC).numpy()
+
+
+def test_training_png_gives_bit_identical_tensor(shared_data):
+    cxr3 = shared_data / "cxr3"
+    split = read_manifest(cxr3)["val"]
+    files = [split.files[i] for i in (0, len(split) // 2, len(split) - 1)]
+    train_path = _training_tensor(cxr3, files)
+    for i, f in enumerate(files):
+        app = preprocess(load_xray(cxr3 / f), SPEC)
+        assert app.shape == (1, 1, 224, 224) and app.dtype == np.float32
+        assert np.array_equal(app[0], train_path[i]), f
+
+
+def test_training_png_is_used_as_published(shared_data):
+    """224x224 training PNGs are not resampled: squash is the identity for them."""
+    from PIL import Image
+
+    f = shared_data / "cxr3" / read_manifest(shared_data / "cxr3")["train"].files[0]
+    with Image.open(f) as img:
+        raw = np.asarray(img.convert("L"))
+    app = preprocess(load_xray(f), SPEC)[0, 0]
+    assert np.array_equal(app, ((raw.astype(np.float32) * np.float32(1 / 255) - np.float32(SPEC.mean))
+                                * np.float32(1 / SPEC.std)))
+
+
+def test_full_resolution_sample_same_in_both_paths(samples_dir):
+    f = sorted(samples_dir.glob("COVID-19/*"))[0]
+    train_path = _training_tensor(f.parent, [f.name])
+    assert np.array_equal(preprocess(load_xray(f), SPEC)[0], train_path[0])

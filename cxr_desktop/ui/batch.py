@@ -116,6 +116,8 @@ class BatchRunner(QObject):
         if summary is None:
             return
         index = len(summary.items)
+        if self.progress is not None and self.progress.wasCanceled():
+            self._cancel_requested = True
         if self._cancel_requested or index >= len(self._paths):
             self._finish(cancelled=self._cancel_requested and index < len(self._paths))
             return

@@ -36,7 +36,9 @@ def setup_logging(level: int = logging.INFO, log_folder: Path | None = None) -> 
     except OSError:
         log_path = None
     if sys.stderr is not None:  # pythonw / windowed PyInstaller builds have no stderr
-        handlers.append(logging.StreamHandler(sys.stderr))
+        console = logging.StreamHandler(sys.stderr)
+        console.setLevel(logging.WARNING)
+        handlers.append(console)
     formatter = logging.Formatter(FORMAT)
     for name in ("cxr_desktop", "qt"):
         logger = logging.getLogger(name)
@@ -53,7 +55,8 @@ def setup_logging(level: int = logging.INFO, log_folder: Path | None = None) -> 
     return log_path
 
 
-def install_qt_message_handler() -> None:
+def install_qt_message_handler():
+    """Route qDebug/qWarning/... into the ``qt`` logger; returns the previous handler."""
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 
     qt_log = logging.getLogger("qt")
@@ -69,7 +72,7 @@ def install_qt_message_handler() -> None:
         category = getattr(context, "category", None) or "default"
         qt_log.log(levels.get(mode, logging.WARNING), "[%s] %s", category, message)
 
-    qInstallMessageHandler(handler)
+    return qInstallMessageHandler(handler)
 
 
 def write_crash_report(exc_type: type[BaseException], exc: BaseException,

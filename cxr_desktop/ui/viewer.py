@@ -234,7 +234,9 @@ class ImageViewer(QGraphicsView):
         self.resetTransform()
         self._zoomed()
 
-    def zoom_by(self, factor: float, anchor_under_mouse: bool = False) -> None:
+    def zoom_by(self, factor: float, anchor: QPoint | None = None) -> None:
+        """Zoom by ``factor`` keeping the scene point under ``anchor`` (a viewport position;
+        default: the view's centre) where it is."""
         if self._display is None:
             return
         scale = self.current_scale()
@@ -242,11 +244,14 @@ class ImageViewer(QGraphicsView):
         if abs(target - scale) < 1e-9:
             return
         self._fit_mode = False
-        old = self.transformationAnchor()
-        if not anchor_under_mouse:
-            self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        if anchor is None:
+            anchor = self.viewport().rect().center()
+        before = self.mapToScene(anchor)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.scale(target / scale, target / scale)
-        self.setTransformationAnchor(old)
+        after = self.mapToScene(anchor)
+        self.translate(after.x() - before.x(), after.y() - before.y())
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self._zoomed()
 
     def zoom_in(self) -> None:
@@ -263,7 +268,7 @@ class ImageViewer(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
         steps = event.angleDelta().y() / 120.0
         if steps and self._display is not None:
-            self.zoom_by(ZOOM_STEP**steps, anchor_under_mouse=True)
+            self.zoom_by(ZOOM_STEP**steps, anchor=event.position().toPoint())
             event.accept()
         else:
             super().wheelEvent(event)

@@ -8,12 +8,14 @@ age-shortcut probe, out-of-distribution acceptance/rejection rates.
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
-from cxr_desktop.core.imaging import load_xray
+from cxr_desktop.core.imaging import load_xray, load_xray_bytes
 from cxr_desktop.core.inference import Classifier
 from cxr_desktop.core.types import ImageMetadata, XrayImage
 from training.calibrate import ece, softmax
@@ -105,9 +107,17 @@ def run_on_files(classifier: Classifier, files: list[Path]) -> dict[str, np.ndar
     return {"probs": np.array(probs), "ood": np.array(ood), "ms": np.array(ms)}
 
 
-def run_on_arrays(classifier: Classifier, arrays: list[np.ndarray] | np.ndarray) -> np.ndarray:
-    """OOD ratio for each in-memory image."""
-    return np.array([classifier.predict(array_image(a), with_heatmap=False).ood_score for a in arrays])
+def encoded_image(array: np.ndarray) -> XrayImage:
+    """An in-memory image (grey or RGB) saved as PNG and opened the way the app opens files."""
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return load_xray_bytes(buf.getvalue(), "negative.png")
+
+
+def run_on_arrays(classifier: Classifier, arrays: list[np.ndarray] | np.ndarray, encode: bool = False) -> np.ndarray:
+    """OOD ratio for each in-memory image (``encode``: through a PNG file and the app's loader)."""
+    make = encoded_image if encode else array_image
+    return np.array([classifier.predict(make(a), with_heatmap=False).ood_score for a in arrays])
 
 
 def evaluate_split(classifier: Classifier, data_dir: Path, split, labels: tuple[str, ...]) -> tuple[dict, dict]:
@@ -147,8 +157,8 @@ def evaluate_split(classifier: Classifier, data_dir: Path, split, labels: tuple[
     return metrics, {"y": y, "probs": probs, "uncalibrated": uncalibrated, "ood": ood}
 
 
-def ood_rejection(classifier: Classifier, names: list[str], arrays) -> dict:
-    scores = run_on_arrays(classifier, arrays)
+def ood_rejection(classifier: Classifier, names: list[str], arrays, encode: bool = False) -> dict:
+    scores = run_on_arrays(classifier, arrays, encode)
     per_kind = {}
     for kind in sorted(set(names)):
         m = np.array([n == kind for n in names])

@@ -346,13 +346,14 @@ def synthetic_bank(count: int, seed: int, squash_to: int) -> tuple[np.ndarray, l
 
 
 def real_negatives() -> list[tuple[str, np.ndarray]]:
-    """Real non-chest-X-ray images from installed packages (matplotlib sample data)."""
+    """Real non-chest-X-ray images from installed packages (matplotlib's sample data), in their
+    own colours: (name, uint8 array HxW or HxWx3)."""
     import matplotlib.cbook as cbook
 
     out: list[tuple[str, np.ndarray]] = []
     for name in ("grace_hopper.jpg", "Minduka_Present_Blue_Pack.png", "logo2.png"):
         with Image.open(cbook.get_sample_data(name)) as img:
-            out.append((f"photo/logo:{name}", _to_gray(img)))
+            out.append((f"photo/logo:{name}", np.asarray(img.convert("RGB"))))
     raw = np.frombuffer(cbook.get_sample_data("s1045.ima.gz").read(), "<u2").reshape(256, 256)
     out.append(("mr_slice:s1045", (raw / raw.max() * 255).astype(np.uint8)))
     for name in ("jacksboro_fault_dem.npz", "topobathy.npz"):
@@ -370,12 +371,11 @@ def real_negative_variants(seed: int = 0, per_image: int = 20) -> tuple[list[str
     for name, a in real_negatives():
         names.append(name)
         images.append(a)
-        h, w = a.shape
+        h, w = a.shape[:2]
         for _ in range(per_image - 1):
             ch, cw = int(h * rng.uniform(0.4, 1)), int(w * rng.uniform(0.4, 1))
             y, x = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
-            crop = a[y:y + ch, x:x + cw]
-            crop = np.rot90(crop, int(rng.integers(4)))
+            crop = np.rot90(a[y:y + ch, x:x + cw], int(rng.integers(4)))
             if rng.random() < 0.5:
                 crop = crop[:, ::-1]
             names.append(name)

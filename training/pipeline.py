@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from cxr_desktop.core.inference import Classifier
 from cxr_desktop.core.model_card import CARD_FILENAME, SCHEMA_VERSION, sha256_file
@@ -38,6 +39,7 @@ MODEL_VERSION = "1.0.0"
 MODEL_FILE = "cxr3_resnet_int8.onnx"
 INPUT_SIZE = 224
 RESAMPLE = "bilinear"
+MAX_COLORFULNESS = 15.0  # grey radiographs stored as RGB score ~0; most photos and screenshots > 20
 
 
 def git_commit() -> str:
@@ -87,7 +89,9 @@ def write_card(folder: Path, model_file: str, spec: PreprocessSpec, temperature:
         "calibration": {"temperature": temperature, "method": "temperature scaling (NLL) on the calibration split"},
         "decision": {"uncertain_below": uncertain_below},
         "ood": {"scores": [{"name": k, "threshold": v} for k, v in ood_thresholds.items()],
-                "rule": "out of distribution when any score exceeds its threshold"},
+                "max_colorfulness": MAX_COLORFULNESS,
+                "rule": "out of distribution when any score exceeds its threshold, or the original "
+                        "image is more colourful than max_colorfulness (Hasler-Suesstrunk)"},
         **extra,
     }
     path = folder / CARD_FILENAME
@@ -147,9 +151,8 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = TrainConfig(width=args.width, blocks=tuple(int(b) for b in args.blocks.split(",")), epochs=args.epochs,
                       seed=args.seed, threads=args.threads, device=args.device)
-    t_train = time.time()
     model, history = train(cfg, train_split, val, neg_train, spec, work / "train")
-    train_seconds = time.time() - t_train
+    train_seconds = sum(h["seconds"] for h in history)  # also right when resumed from a checkpoint
 
     # Mahalanobis statistics from the (clean) training features, then the export.
     _, _, f_train = predict_logits(model, train_split.images, spec, torch.device("cpu"))
@@ -196,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     neg_eval, neg_names = negatives.synthetic_bank(per_kind * len(negatives.GENERATORS), seed=2, squash_to=INPUT_SIZE)
     synthetic = evaluate.ood_rejection(clf, neg_names, neg_eval)
     real_names, real_images = negatives.real_negative_variants(seed=3, per_image=20 if not args.limit else 2)
-    real = evaluate.ood_rejection(clf, real_names, real_images)
+    real = evaluate.ood_rejection(clf, real_names, real_images, encode=True)  # as the app opens them
+    gray = [a if a.ndim == 2 else np.asarray(Image.fromarray(a).convert("L")) for a in real_images]
+    real_model_only = evaluate.ood_rejection(clf, real_names, gray)  # the network's own gate, no colour check
     samples = []
     samples_dir = data_dir.parent / "samples"
     for f in sorted(samples_dir.glob("*/*")) if samples_dir.is_dir() else []:
@@ -221,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             "val_accepted_rate": val_metrics["ood_accepted_rate"],
             "synthetic_rejected": {k: v for k, v in synthetic.items() if k != "scores"},
             "real_rejected": {k: v for k, v in real.items() if k != "scores"},
+            "real_rejected_greyscale_model_only": {k: v for k, v in real_model_only.items() if k != "scores"},
         },
         "samples_full_resolution": samples,
         "training": extra["training"] | {"history": history},

@@ -20,6 +20,7 @@ def targets(m: dict) -> list[tuple[str, str, str, bool]]:
     probe = v["age_shortcut_probe"]
     syn = m["ood"]["synthetic_rejected"]["rejected_rate"]
     real = m["ood"]["real_rejected"]["rejected_rate"]
+    grey = m["ood"]["real_rejected_greyscale_model_only"]["rejected_rate"]
     rows = [
         ("accuracy", ">= 98.5%", _pct(v["accuracy"], 2), v["accuracy"] >= 0.985),
         ("COVID-19 sensitivity", ">= 98%", _pct(pc["COVID-19"]["sensitivity"]), pc["COVID-19"]["sensitivity"] >= 0.98),
@@ -34,6 +35,7 @@ def targets(m: dict) -> list[tuple[str, str, str, bool]]:
         ("val accepted by the OOD gate", ">= 99.5%", _pct(v["ood_accepted_rate"], 2), v["ood_accepted_rate"] >= 0.995),
         ("synthetic non-X-rays rejected", ">= 99%", _pct(syn), syn >= 0.99),
         ("real non-X-rays rejected (never trained on)", ">= 99%", _pct(real), real >= 0.99),
+        ("  same, greyscale, network gate only", ">= 99%", _pct(grey), grey >= 0.99),
         ("accepted cases correct (after referral)", ">= 99.5%", _pct(v["referral"]["accepted_accuracy"], 2),
          (v["referral"]["accepted_accuracy"] or 0) >= 0.995),
     ]
@@ -65,6 +67,7 @@ def model_card_markdown(m: dict) -> str:
                         for lab, row in zip(cm["rows_true_cols_pred"], cm["counts"]))
     syn = m["ood"]["synthetic_rejected"]
     real = m["ood"]["real_rejected"]
+    grey = m["ood"]["real_rejected_greyscale_model_only"]
     kinds = "\n".join(f"| {k} | {d['n']} | {_pct(d['rejected'])} |" for k, d in {**syn["per_kind"], **real["per_kind"]}.items())
     samples = "\n".join(
         f"| {s['file']} | {s['predicted'] if not s['out_of_distribution'] else 'not a chest X-ray'} | "
@@ -151,8 +154,11 @@ radiograph-like images of limbs, hands, skulls, pelvis). Thresholds at the
 {m['ood']['policy']['quantile']} quantile of the calibration split times {m['ood']['policy']['margin']}.
 Val chest X-rays accepted: {_pct(v['ood_accepted_rate'], 2)}. Rejected: synthetic images of fresh
 seeds {_pct(syn['rejected_rate'])} (n={syn['n']}); real images from installed packages, never
-trained on {_pct(real['rejected_rate'])} (n={real['n']}, crops and rotations of a handful of sources,
-so far less independent than n suggests):
+trained on, opened as files the way the app opens them {_pct(real['rejected_rate'])} (n={real['n']}:
+crops and rotations of a handful of sources, so far less independent than n suggests); the same
+images converted to grey, so that only the network's gate can reject them,
+{_pct(grey['rejected_rate'])}. A colour check (model card `ood.max_colorfulness`) also refuses
+colourful pictures: radiographs are grey even when saved as RGB.
 
 | kind | n | rejected |
 |---|---|---|

@@ -116,7 +116,7 @@ def train(cfg: TrainConfig, train_split: Split, val_split: Split, negatives: np.
     model = CxrNet(len(LABELS), cfg.width, cfg.blocks).to(device).to(memory_format=torch.channels_last)
     ema = copy.deepcopy(model)
     decay, no_decay = [], []
-    for name, p in model.named_parameters():
+    for p in model.parameters():
         (no_decay if p.ndim <= 1 else decay).append(p)
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)

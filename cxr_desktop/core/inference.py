@@ -5,7 +5,8 @@ The ONNX model takes ``image`` (N, 1, S, S) float32 and returns
   cam         (N, K, h, w) class-activation maps (last feature map x linear head weights)
   ood_scores  (N, M)       raw out-of-distribution scores, one per entry of the card's ``ood.scores``
 Each OOD score is divided by its threshold; the largest ratio is ``Prediction.ood_score`` and an
-image is out of distribution when it exceeds 1.
+image is out of distribution when it exceeds 1. A colour check joins in when the card sets
+``ood.max_colorfulness``: radiographs are grey even when saved as RGB.
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ class Classifier:
         probs = softmax(logits[0], card.temperature)
         top = int(np.argmax(probs))
         ood_score = float(self.ood_ratio(ood_raw)[0])
+        if card.max_colorfulness is not None:  # a colourful picture is not a radiograph
+            ood_score = max(ood_score, image.metadata.colorfulness / card.max_colorfulness)
         heatmap = heatmap_to_image_size(cam[0, top], image.width, image.height) if with_heatmap else None
         t3 = time.perf_counter()
         return Prediction(

@@ -45,6 +45,8 @@ class ModelCard:
     uncertain_below: float
     ood_scores: tuple[OodScore, ...]
     folder: Path
+    #: Images more colourful than this (ImageMetadata.colorfulness) are not radiographs; None: no check.
+    max_colorfulness: float | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -70,6 +72,15 @@ def _require(data: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> A
     if not isinstance(value, kind):
         raise ModelError("The model description (model card) is damaged.", detail=f"{key!r} has wrong type")
     return value
+
+
+def _optional_positive(data: dict[str, Any], key: str) -> float | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
+        raise ModelError("The model description (model card) is damaged.", detail=f"bad {key!r}")
+    return float(value)
 
 
 def parse_model_card(data: dict[str, Any], folder: Path) -> ModelCard:
@@ -125,6 +136,7 @@ def parse_model_card(data: dict[str, Any], folder: Path) -> ModelCard:
         uncertain_below=uncertain_below,
         ood_scores=scores,
         folder=folder,
+        max_colorfulness=_optional_positive(ood, "max_colorfulness"),
         raw=data,
     )
 

@@ -20,6 +20,9 @@ class ImageMetadata:
     bit_depth: int  # bits per sample as stored (8, 12, 16, ...)
     photometric: str  # DICOM photometric interpretation or Pillow mode ("L", "RGB", ...)
     frames: int = 1
+    #: Hasler-Suesstrunk colourfulness of the original colours (0 for grey images). Radiographs
+    #: are grey even when stored as RGB; a colourful picture is not an X-ray.
+    colorfulness: float = 0.0
     patient_id: str | None = None
     patient_name: str | None = None
     study_date: str | None = None

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cxr_desktop.core.errors import ModelError
+from cxr_desktop.core.model_card import load_model_card, parse_model_card
+
+
+def _card(tiny_model_dir):
+    return json.loads((tiny_model_dir / "model_card.json").read_text())
+
+
+def test_loads_from_folder_or_file(tiny_model_dir):
+    a = load_model_card(tiny_model_dir)
+    b = load_model_card(tiny_model_dir / "model_card.json")
+    assert a.labels == b.labels and a.model_path == tiny_model_dir / "tiny.onnx"
+    assert a.preprocess.input_size == 224 and a.preprocess.resample == "bilinear"
+    assert a.display_label("Viral_Pneumonia") == "Viral Pneumonia"
+    assert a.max_colorfulness is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: c.pop("labels"),
+        lambda c: c.update(labels=["only"]),
+        lambda c: c.update(schema_version=99),
+        lambda c: c["calibration"].update(temperature=0),
+        lambda c: c["decision"].update(uncertain_below=1.5),
+        lambda c: c["ood"].update(scores=[{"name": "x", "threshold": -1}]),
+        lambda c: c["ood"].update(max_colorfulness="lots"),
+        lambda c: c["input"].update(resample="magic"),
+        lambda c: c["input"].update(std=0),
+        lambda c: c.update(sha256="abc"),
+    ],
+)
+def test_damaged_cards_are_refused(tiny_model_dir, change):
+    card = _card(tiny_model_dir)
+    change(card)
+    with pytest.raises(ModelError):
+        parse_model_card(card, tiny_model_dir)
+
+
+def test_unreadable_card(tmp_path):
+    (tmp_path / "model_card.json").write_text("{ not json")
+    with pytest.raises(ModelError, match="damaged"):
+        load_model_card(tmp_path)

@@ -14,7 +14,7 @@ from pathlib import Path
 # onnxruntime must be imported before PySide6: both ship native libraries (MSVC runtime, OpenMP)
 # and loading Qt first can break onnxruntime's DLL resolution on Windows. Keep it first here.
 import onnxruntime  # noqa: F401
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QFontInfo, QIcon
 from PySide6.QtWidgets import QApplication, QDialog
 
@@ -45,6 +45,11 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     app.setApplicationDisplayName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setStyle("Fusion")
+    # One light look everywhere: the warning colours and text contrast are designed for it.
+    hints = app.styleHints()
+    if hasattr(hints, "setColorScheme"):
+        hints.setColorScheme(Qt.ColorScheme.Light)
+    app.setPalette(app.style().standardPalette())
     icon = paths.icon_path()
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))

@@ -9,12 +9,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -28,10 +30,12 @@ from cxr_desktop.ui import dialogs, pipeline
 from cxr_desktop.ui.actions import WindowActions
 from cxr_desktop.ui.batch import BatchRunner, BatchSummary
 from cxr_desktop.ui.controller import ReadingController
+from cxr_desktop.ui.file_drop import FileDropFilter
 from cxr_desktop.ui.history_model import local_time
 from cxr_desktop.ui.history_view import HistoryView
 from cxr_desktop.ui.patient_panel import PatientPanel
 from cxr_desktop.ui.prediction_panel import PredictionPanel, ResultView
+from cxr_desktop.ui.recent_menu import RecentFilesMenu
 from cxr_desktop.ui.settings import AppSettings
 from cxr_desktop.ui.tasks import TaskRunner
 from cxr_desktop.ui.viewer import ImageViewer
@@ -62,7 +66,6 @@ class MainWindow(QMainWindow):
         self.display_label = card.display_label if card else (lambda s: s.replace("_", " "))
         self.setWindowTitle(APP_NAME)
         self.setObjectName("main_window")
-        self.setAcceptDrops(True)
         self.resize(1280, 860)
         self._build_widgets()
         self.controller = ReadingController(self.runner, classifier, history,
@@ -83,8 +86,21 @@ class MainWindow(QMainWindow):
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.patient_panel)
         side_layout.addWidget(self.prediction_panel, 1)
-        side.setMinimumWidth(340)
-        self.reading_dock = self._dock("Reading", "reading_dock", side, Qt.DockWidgetArea.RightDockWidgetArea)
+        scroll = QScrollArea(self)  # long notes must not push the window taller than the screen
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer = QWidget(self)
+        outer_layout = QVBoxLayout(outer)
+        outer_layout.setContentsMargins(0, 0, 0, 4)
+        outer_layout.addWidget(scroll, 1)
+        disclaimer = self.prediction_panel.disclaimer  # always visible, below the scrolling part
+        disclaimer.setContentsMargins(8, 0, 8, 0)
+        outer_layout.addWidget(disclaimer)
+        outer.setMinimumWidth(360)
+        self.reading_dock = self._dock("Reading", "reading_dock", outer,
+                                       Qt.DockWidgetArea.RightDockWidgetArea)
         self.history_view = HistoryView(self.history, self.labels, self.display_label, self)
         self.history_dock = self._dock("History", "history_dock", self.history_view,
                                        Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -124,7 +140,10 @@ class MainWindow(QMainWindow):
         a.review.triggered.connect(self.review_current)
         a.about.triggered.connect(self.show_about)
         a.intended_use.triggered.connect(self.show_about)
-        a.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.recent = RecentFilesMenu(a.recent_menu, self.settings)
+        self.recent.openRequested.connect(self.open_file)
+        self.file_drop = FileDropFilter(self)
+        self.file_drop.pathsDropped.connect(self.open_paths)
         self.opacity_slider.valueChanged.connect(self._opacity_changed)
         v.zoomChanged.connect(lambda s: self.zoom_label.setText(f"Zoom {s * 100:.0f}%"))
         v.windowLevelChanged.connect(
@@ -270,7 +289,7 @@ class MainWindow(QMainWindow):
     def _failed(self, title: str, message: str) -> None:
         self.statusBar().showMessage(title, 8000)
         if self.current_reading is None and not self.controller.busy:
-            self.prediction_panel.show_empty("Open a chest X-ray (Ctrl+O) or drop a file here.")
+            self.prediction_panel.show_empty()
         dialogs.show_error(self, title, message)
 
     def _busy_changed(self, busy: bool) -> None:
@@ -282,7 +301,6 @@ class MainWindow(QMainWindow):
     def _batch_finished(self, summary: BatchSummary) -> None:
         self.history_view.refresh()
         self.statusBar().showMessage(f"Folder analysed: {len(summary.done)} readings saved.", 10000)
-        self.last_batch = summary
         dialogs.show_info(self, "Folder analysed", summary.text(self.display_label))
 
     # ---------------------------------------------------------------- review
@@ -358,48 +376,9 @@ class MainWindow(QMainWindow):
         self.history_dock.raise_()
         self.history_view.focus_search()
 
-    def _fill_recent_menu(self) -> None:
-        menu = self.commands.recent_menu
-        menu.clear()
-        files = self.settings.recent_files()
-        for path in files:
-            action = menu.addAction(Path(path).name)
-            action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_file(p))
-        if not files:
-            menu.addAction("(none)").setEnabled(False)
-        else:
-            menu.addSeparator()
-            menu.addAction("Clear list", self.settings.clear_recent_files)
-
     def show_about(self) -> None:
         dialogs.AboutDialog(self.classifier.card if self.classifier else None, self.model_error,
                             self).exec()
-
-    # ------------------------------------------------------ drag and drop
-    @staticmethod
-    def _local_paths(event: QDragEnterEvent | QDropEvent) -> list[str]:
-        mime = event.mimeData()
-        if not mime.hasUrls():
-            return []
-        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
-        if self._local_paths(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
-        event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
-        paths = self._local_paths(event)
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.open_paths(paths)
 
     # -------------------------------------------------------------- settings
     def _restore_settings(self) -> None:

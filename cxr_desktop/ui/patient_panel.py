@@ -63,7 +63,7 @@ class PatientPanel(QWidget):
         layout.addLayout(form)
         self.hint = QLabel(self)
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color:palette(mid);")
+        self.hint.setStyleSheet("color:#4a4a4a;")
         layout.addWidget(self.hint)
         buttons = QHBoxLayout()
         self.save_button = QPushButton("Save patient details", self)

@@ -28,6 +28,7 @@ BAR_STYLE = ("QProgressBar {{ border:1px solid #9e9e9e; border-radius:4px; backg
              " color:#111111; text-align:center; font-weight:bold; min-height:22px; }}"
              " QProgressBar::chunk {{ background:{color}; border-radius:3px; }}")
 TOP_COLOR = "#64b5f6"
+XRAY = "X\u2011ray"  # non-breaking hyphen: never wrap as "X-" / "ray"
 OTHER_COLOR = "#cfd8dc"
 
 
@@ -96,7 +97,7 @@ class PredictionPanel(QWidget):
         layout.addWidget(self.bars_box)
         self.bar_widgets: dict[str, QProgressBar] = {}
         self.details = self._wrapping_label()
-        self.details.setStyleSheet("color:palette(mid);")
+        self.details.setStyleSheet("color:#4a4a4a;")
         layout.addWidget(self.details)
         self.review_button = QPushButton("Add note / confirm finding\u2026", self)
         self.review_button.setToolTip("Write a clinician note and confirm or correct the finding")
@@ -132,7 +133,7 @@ class PredictionPanel(QWidget):
         self.bars_box.setVisible(False)
 
     # ------------------------------------------------------------------ states
-    def show_empty(self, message: str = "Open a chest X-ray (Ctrl+O) or drop a file here.") -> None:
+    def show_empty(self, message: str = "Open a chest X-ray to get a second opinion.") -> None:
         self.result = None
         self._set_banner(message, INFO_STYLE)
         self.finding.clear()
@@ -155,9 +156,9 @@ class PredictionPanel(QWidget):
         self._clear_bars()
         self.finding.setVisible(True)
         if view.out_of_distribution:
-            self._set_banner("This does not look like a frontal chest X-ray.", RED_STYLE)
-            self.finding.setText("No result is given. Check that the image is a frontal chest "
-                                 "X-ray of good quality, or refer to a radiologist.")
+            self._set_banner(f"This does not look like a frontal chest {XRAY}.", RED_STYLE)
+            self.finding.setText(f"No result is given. Check that the image is a frontal chest "
+                                 f"{XRAY} of good quality, or refer to a radiologist.")
         else:
             name = self._display_label(view.label)
             top = view.probabilities.get(view.label, 0.0)

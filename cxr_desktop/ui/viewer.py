@@ -70,6 +70,8 @@ class ImageViewer(QGraphicsView):
         self._heat_item.setOpacity(0.5)
         self.scene().addItem(self._image_item)
         self.scene().addItem(self._heat_item)
+        self.placeholder = "Open a chest X-ray (Ctrl+O)\nor drop an image file or a folder here"
+
         self._display: np.ndarray | None = None
         self._levels: dict[int, np.ndarray] = {}
         self._level = 1
@@ -112,10 +114,12 @@ class ImageViewer(QGraphicsView):
 
     def clear(self) -> None:
         self._display = None
+        self.scene().setSceneRect(QRectF())
         self._levels = {}
         self._shown = None
         self._image_item.setPixmap(QPixmap())
         self.set_heatmap(None)
+        self.viewport().update()
 
     def set_heatmap(self, heatmap: np.ndarray | None) -> None:
         """A uint8 map (any size; stretched over the image), 0 = no evidence, 255 = most."""
@@ -315,6 +319,19 @@ class ImageViewer(QGraphicsView):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt override
+        super().drawForeground(painter, rect)
+        if self._display is not None or not self.placeholder:
+            return
+        painter.save()
+        painter.resetTransform()
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        painter.setFont(font)
+        painter.setPen(QColor(200, 200, 200))
+        painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
+        painter.restore()
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802 - right button is window/level
         event.accept()

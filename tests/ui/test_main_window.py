@@ -86,7 +86,7 @@ def test_out_of_distribution_shows_warning_and_no_class(qtbot, make_window, imag
     panel = window.prediction_panel
     assert panel.result.out_of_distribution
     text = panel.text()
-    assert "does not look like a frontal chest X-ray" in text
+    assert "does not look like a frontal chest X\u2011ray" in text
     for label in ("COVID-19", "Normal", "Viral Pneumonia", "Pattern consistent"):
         assert label not in text
     assert panel.bar_widgets == {} and not panel.bars_box.isVisible()
@@ -299,3 +299,58 @@ def test_model_missing_still_starts(qtbot, make_window, images, tmp_path, dialog
     qtbot.waitUntil(lambda: window.viewer.has_image, timeout=10_000)
     assert window.current_reading is None
     assert window.history_view.isEnabled()
+
+
+def test_recent_files_menu_reopens(qtbot, make_window, images, monkeypatch):
+    window = make_window()
+    open_via_menu(qtbot, window, monkeypatch, images["light"])
+    open_via_menu(qtbot, window, monkeypatch, images["grey"])
+    menu = window.commands.recent_menu
+    window.recent.fill()
+    names = [a.text() for a in menu.actions() if a.text()]
+    assert names[:2] == ["&1 grey.png", "&2 light.png"]
+    previous = window.current_reading.id
+    menu.actions()[1].trigger()
+    wait_for_reading(qtbot, window, previous)
+    assert window.current_reading.source_path == str(images["light"])
+
+
+def test_drop_a_folder_runs_a_batch(qtbot, make_window, images):
+    window = make_window()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(images["light"].parent))])
+    enter = QDragEnterEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.batch.finished, timeout=30_000) as blocker:
+        QApplication.sendEvent(window, drop)
+    assert blocker.args[0].total == 4
+
+
+def test_quitting_during_a_batch(qtbot, make_window, images, app_home):
+    window = make_window()
+    saved = []
+    window.batch.itemDone.connect(lambda item: item.reading_id and saved.append(item.reading_id))
+    window.open_folder(str(images["light"].parent))
+    qtbot.waitUntil(lambda: bool(saved), timeout=20_000)
+    assert window.batch.running
+    window.close()  # the image in progress (if any) is finished and saved, the rest never start
+    qtbot.wait(50)
+    assert history_count(app_home) in (1, 2)
+
+
+def test_about_and_full_screen(qtbot, make_window, monkeypatch):
+    from cxr_desktop.ui.dialogs import AboutDialog
+
+    window = make_window()
+    shown = []
+    monkeypatch.setattr(AboutDialog, "exec", lambda self: shown.append(self.browser.toPlainText()) or 0)
+    window.commands.about.trigger()
+    assert "tiny-test-model" in shown[0]
+    window.commands.full_screen.trigger()
+    qtbot.waitUntil(window.isFullScreen, timeout=5_000)
+    window.commands.full_screen.trigger()
+    qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=5_000)

@@ -58,7 +58,7 @@ def test_uncertain_result(panel):
 
 def test_out_of_distribution_gives_no_class(panel):
     panel.show_result(ResultView.from_prediction(prediction([0.9, 0.05, 0.05], ood=True)))
-    assert "does not look like a frontal chest X-ray" in panel.text()
+    assert "does not look like a frontal chest X\u2011ray" in panel.text()
     assert "COVID" not in panel.text()
     assert panel.bar_widgets == {}
 

@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QPixmap
 from cxr_desktop.core.errors import StorageError
 from cxr_desktop.core.storage import History, ReadingQuery
 from cxr_desktop.core.types import OOD_LABEL, Reading
+from cxr_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +53,23 @@ def local_time(iso: str | None, with_time: bool = True) -> str:
 class HistoryModel(QAbstractTableModel):
     errorOccurred = Signal(str)
     totalChanged = Signal(int)
+    refreshed = Signal()  # new rows are in (after a filter, sort or refresh)
 
     def __init__(self, history: History | None, display_label: Callable[[str], str] | None = None,
-                 page_size: int = PAGE_SIZE, parent=None) -> None:
+                 page_size: int = PAGE_SIZE, runner: TaskRunner | None = None, parent=None) -> None:
         super().__init__(parent)
         self._history = history
         self._display = display_label or (lambda s: s.replace("_", " "))
         self._page = max(1, int(page_size))
-        self._query = ReadingQuery(limit=self._page)
+        self._runner = runner
+        self._query = ReadingQuery(limit=self._page)  # what was asked for last
+        self._applied = self._query  # what the rows on show were loaded with
+        self._generation = 0
+        self.pending = False
         self._rows: list[Reading] = []
         self._total = 0
         self._thumbs: OrderedDict[int, QPixmap] = OrderedDict()
-        self.refresh()
+        self.refresh(background=False)
 
     # ------------------------------------------------------------ querying
     @property
@@ -83,21 +89,52 @@ class HistoryModel(QAbstractTableModel):
         self.set_query(replace(self._query, text=text, label=label, date_from=date_from,
                                date_to=date_to, reviewed=reviewed))
 
-    def refresh(self) -> None:
-        """Re-count and reload the first page (after a change or a new filter)."""
-        self.beginResetModel()
-        self._rows = []
-        self._total = 0
-        if self._history is not None:
+    def refresh(self, background: bool = True) -> None:
+        """Re-count and reload the first page. With a TaskRunner the two queries (a text search
+        over 100,000 readings can take a few hundred ms) run on a worker; the rows on show stay
+        until the answer arrives, and only the latest request is applied."""
+        self._generation += 1
+        generation, query, history = self._generation, self._query, self._history
+        if history is None:
+            self._apply(query, 0, [])
+            return
+        if not background or self._runner is None:
             try:
-                self._total = self._history.count(self._query)
-                self._rows = self._history.search(replace(self._query, offset=0))
+                total, rows = self._load(history, query)
             except (StorageError, ValueError) as exc:
-                log.warning("history query failed: %s", getattr(exc, "detail", exc))
-                self._rows, self._total = [], 0
-                self.errorOccurred.emit(str(exc))
+                self._failed(generation, exc)
+                return
+            self._apply(query, total, rows)
+            return
+        self.pending = True
+        self._runner.submit(lambda: self._load(history, query),
+                            lambda result: self._loaded(generation, query, result),
+                            lambda exc: self._failed(generation, exc))
+
+    @staticmethod
+    def _load(history: History, query: ReadingQuery) -> tuple[int, list[Reading]]:
+        return history.count(query), history.search(replace(query, offset=0))
+
+    def _loaded(self, generation: int, query: ReadingQuery, result: tuple[int, list[Reading]]) -> None:
+        if generation == self._generation:
+            self.pending = False
+            self._apply(query, *result)
+
+    def _failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self.pending = False
+        log.warning("history query failed: %s", getattr(exc, "detail", None) or type(exc).__name__)
+        self._apply(self._query, 0, [])
+        self.errorOccurred.emit(str(exc) if isinstance(exc, (StorageError, ValueError))
+                                else "The history could not be read.")
+
+    def _apply(self, query: ReadingQuery, total: int, rows: list[Reading]) -> None:
+        self.beginResetModel()
+        self._applied, self._total, self._rows = query, total, rows
         self.endResetModel()
         self.totalChanged.emit(self._total)
+        self.refreshed.emit()
 
     def canFetchMore(self, parent: Index = _ROOT) -> bool:  # noqa: N802 - Qt API
         return not parent.isValid() and len(self._rows) < self._total
@@ -106,7 +143,7 @@ class HistoryModel(QAbstractTableModel):
         if parent.isValid() or self._history is None or len(self._rows) >= self._total:
             return
         try:
-            page = self._history.search(replace(self._query, offset=len(self._rows)))
+            page = self._history.search(replace(self._applied, offset=len(self._rows)))
         except StorageError as exc:
             self.errorOccurred.emit(str(exc))
             return

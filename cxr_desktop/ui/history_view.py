@@ -38,6 +38,7 @@ from cxr_desktop.ui.history_model import (
     HistoryModel,
 )
 from cxr_desktop.ui.review_dialog import ReviewDialog
+from cxr_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +58,16 @@ class HistoryView(QWidget):
 
     def __init__(self, history: History | None, labels: Sequence[str],
                  display_label: Callable[[str], str] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 runner: TaskRunner | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._history = history
         self._labels = list(labels)
         self._show = display_label or (lambda s: s.replace("_", " "))
-        self.model = HistoryModel(history, self._show, parent=self)
+        self.model = HistoryModel(history, self._show, runner=runner, parent=self)
+        self._select_after_refresh: int | None = None
         self._build()
         self.model.totalChanged.connect(self._total_changed)
+        self.model.refreshed.connect(self._refreshed)
         self.model.errorOccurred.connect(self._model_error)
         self._total_changed(self.model.total)
 
@@ -178,8 +181,16 @@ class HistoryView(QWidget):
         self.model.set_filters(**self.current_filters())
         self._update_buttons()
 
-    def refresh(self) -> None:
+    def refresh(self, select_id: int | None = None) -> None:
+        """Reload (in the background when there is a runner); then select ``select_id``."""
+        self._select_after_refresh = select_id
         self.model.refresh()
+        self._update_buttons()
+
+    def _refreshed(self) -> None:
+        if self._select_after_refresh is not None:
+            self.select_reading(self._select_after_refresh)
+            self._select_after_refresh = None
         self._update_buttons()
 
     def focus_search(self) -> None:

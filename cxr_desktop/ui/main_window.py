@@ -101,7 +101,8 @@ class MainWindow(QMainWindow):
         outer.setMinimumWidth(360)
         self.reading_dock = self._dock("Reading", "reading_dock", outer,
                                        Qt.DockWidgetArea.RightDockWidgetArea)
-        self.history_view = HistoryView(self.history, self.labels, self.display_label, self)
+        self.history_view = HistoryView(self.history, self.labels, self.display_label,
+                                        self.runner, self)
         self.history_dock = self._dock("History", "history_dock", self.history_view,
                                        Qt.DockWidgetArea.BottomDockWidgetArea)
         self.commands = WindowActions(self)
@@ -275,8 +276,7 @@ class MainWindow(QMainWindow):
             self.current_reading = outcome.reading
             self.patient_panel.bind(outcome.reading)
             self.commands.review.setEnabled(True)
-            self.history_view.refresh()
-            self.history_view.select_reading(outcome.reading.id)
+            self.history_view.refresh(select_id=outcome.reading.id)
             origin = f"Saved to the history as reading #{outcome.reading.id}."
             self.statusBar().showMessage(origin, 8000)
         else:
@@ -329,8 +329,7 @@ class MainWindow(QMainWindow):
             if self.current_reading is not None and self.current_reading.id == old_id:
                 self.current_reading = updated
                 self.patient_panel.bind(updated)
-            self.history_view.refresh()
-            self.history_view.select_reading(updated.id)
+            self.history_view.refresh(select_id=updated.id)
             self.statusBar().showMessage("Patient details saved.", 5000)
 
         def failed(exc: BaseException) -> None:

@@ -36,6 +36,7 @@ MIN_SCALE = 0.02
 MAX_SCALE = 32.0
 ZOOM_STEP = 1.25
 HEATMAP_MAX_SIDE = 512
+INTERACTIVE_MAX_PIXELS = 4_000_000
 _HEAT_TABLE = argb_table(heatmap_colormap())
 
 
@@ -86,7 +87,7 @@ class ImageViewer(QGraphicsView):
         self._wl_timer = QTimer(self)
         self._wl_timer.setSingleShot(True)
         self._wl_timer.setInterval(30)
-        self._wl_timer.timeout.connect(self._refresh_pixmap)
+        self._wl_timer.timeout.connect(lambda: self._refresh_pixmap(interactive=True))
 
     # ----------------------------------------------------------------- content
     @property
@@ -194,12 +195,22 @@ class ImageViewer(QGraphicsView):
         """The grey levels currently shown (after window/level and invert), at the shown level."""
         return None if self._shown is None else self._shown.copy()
 
-    def _refresh_pixmap(self) -> None:
-        source = self._levels.get(self._level)
+    def _refresh_pixmap(self, interactive: bool = False) -> None:
+        """Apply the LUT to the shown pyramid level. ``interactive`` (while right-dragging): a
+        large full-resolution image is previewed at half resolution, the full one follows on
+        release, so the drag stays fluid on 4000 x 4000 images."""
+        level = self._level
+        source = self._levels.get(level)
         if source is None:
             return
+        if interactive and level == 1 and source.size > INTERACTIVE_MAX_PIXELS:
+            level = 2
+            source = self._levels.get(2)
+            if source is None:
+                source = self._levels[2] = np.asarray(Image.fromarray(self._display).reduce(2))
         self._shown = np.ascontiguousarray(self.lut()[source])
         self._image_item.setPixmap(QPixmap.fromImage(gray_qimage(self._shown)))
+        self._image_item.setScale(float(level))
 
     def _update_level(self, force: bool = False) -> None:
         """Pick the pyramid level for the current zoom (box-filtered copies when zoomed out)."""

@@ -113,9 +113,15 @@ def make_window(qtbot, app_home: Path, tiny_model_dir: Path) -> Iterator[Callabl
 def wait_for_reading(qtbot, window: MainWindow, previous_id: int | None = None) -> None:
     def ready() -> bool:
         reading = window.current_reading
-        return reading is not None and reading.id != previous_id and not window.controller.busy
+        return (reading is not None and reading.id != previous_id and not window.controller.busy
+                and not window.history_view.model.pending)
 
     qtbot.waitUntil(ready, timeout=RESULT_TIMEOUT_MS)
+
+
+def settle(qtbot, view) -> None:
+    """Wait for the history table's background query."""
+    qtbot.waitUntil(lambda: not view.model.pending, timeout=RESULT_TIMEOUT_MS)
 
 
 def history_count(home: Path) -> int:

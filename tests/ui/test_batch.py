@@ -7,7 +7,7 @@ import shutil
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from cxr_desktop.core.types import OOD_LABEL
-from tests.ui.conftest import history_count
+from tests.ui.conftest import history_count, settle
 
 
 def folder_of_images(tmp_path, images, dicom_file):
@@ -37,6 +37,7 @@ def test_batch_via_menu_saves_everything_and_summarises(qtbot, make_window, imag
     counts = summary.counts()
     assert counts[OOD_LABEL] == 1 and counts["COVID-19"] >= 1
     assert history_count(app_home) == 4
+    settle(qtbot, window.history_view)
     assert window.history_view.model.total == 4
     title, text = dialogs_log.calls[-1][1:]
     assert title == "Folder analysed"

@@ -125,3 +125,22 @@ def test_sorting(qtbot, history):
 def test_no_history_is_an_empty_table(qtbot):
     model = HistoryModel(None)
     assert model.total == 0 and model.rowCount() == 0 and not model.canFetchMore()
+
+
+def test_background_queries_apply_only_the_latest(qtbot, history):
+    from cxr_desktop.ui.tasks import TaskRunner
+
+    runner = TaskRunner(max_threads=2)
+    try:
+        model = HistoryModel(history, page_size=20, runner=runner)
+        assert model.total == N and not model.pending  # the first load is synchronous
+        model.set_filters(text="p00")
+        model.set_filters(label=OOD_LABEL)
+        assert model.pending and model.total == N  # old rows stay on show meanwhile
+        qtbot.waitUntil(lambda: not model.pending, timeout=10_000)
+        assert model.total == 7
+        qtbot.wait(50)  # the stale answer for 'p00' arrives later and is ignored
+        assert model.total == 7
+        assert all(model.reading_at(r).out_of_distribution for r in range(model.rowCount()))
+    finally:
+        runner.shutdown()

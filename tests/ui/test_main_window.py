@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 
 from cxr_desktop.core.types import OOD_LABEL
 from cxr_desktop.ui.review_dialog import ReviewDialog
-from tests.ui.conftest import history_count, wait_for_reading
+from tests.ui.conftest import history_count, settle, wait_for_reading
 
 
 def open_via_menu(qtbot, window, monkeypatch, path: Path) -> None:
@@ -166,20 +166,25 @@ def test_search_and_filters(qtbot, make_window, images, monkeypatch):
         open_via_menu(qtbot, window, monkeypatch, path)
     view = window.history_view
     assert view.model.total == 3
+
+    def total() -> int:
+        settle(qtbot, view)
+        return view.model.total
+
     view.search_edit.setText("a-1")
     view.apply_filters()
-    assert view.model.total == 1 and view.model.reading_at(0).patient_id == "A-100"
+    assert total() == 1 and view.model.reading_at(0).patient_id == "A-100"
     view.search_edit.clear()
     view.label_combo.setCurrentIndex(view.label_combo.findData(OOD_LABEL))
-    assert view.model.total == 1 and view.model.reading_at(0).out_of_distribution
+    assert total() == 1 and view.model.reading_at(0).out_of_distribution
     view.label_combo.setCurrentIndex(0)
     view.reviewed_combo.setCurrentIndex(view.reviewed_combo.findData(True))
-    assert view.model.total == 0
+    assert total() == 0
     view.reviewed_combo.setCurrentIndex(0)
     view.from_check.setChecked(True)  # default range: the last month, includes today
-    assert view.model.total == 3
+    assert total() == 3
     view.from_date.setDate(view.from_date.date().currentDate().addDays(1))
-    assert view.model.total == 0
+    assert total() == 0
 
 
 def test_delete_asks_and_removes(qtbot, make_window, images, monkeypatch, dialogs_log):
@@ -192,6 +197,7 @@ def test_delete_asks_and_removes(qtbot, make_window, images, monkeypatch, dialog
     assert view.model.total == 1
     dialogs_log.answer_yes = True
     view.delete_button.click()
+    settle(qtbot, view)
     assert view.model.total == 0
     assert dialogs_log.titles("question") == ["Delete reading", "Delete reading"]
     assert "deleted" in window.prediction_panel.text()
@@ -214,6 +220,7 @@ def test_patient_details_can_be_changed_after_saving(qtbot, make_window, images,
     assert panel.save_button.isEnabled()
     panel.save_button.click()
     qtbot.waitUntil(lambda: window.current_reading.patient_id == "LATE-1", timeout=10_000)
+    settle(qtbot, window.history_view)
     model = window.history_view.model
     assert model.total == 1 and model.reading_at(0).patient_id == "LATE-1"
     assert window.history.get(old_id) is None

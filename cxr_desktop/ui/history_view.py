@@ -30,6 +30,7 @@ from cxr_desktop.ui import dialogs
 from cxr_desktop.ui.history_model import (
     COL_DATE,
     COL_FINDING,
+    COL_NAME,
     COL_NOTE,
     COL_PID,
     COL_THUMB,
@@ -129,8 +130,9 @@ class HistoryView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_NOTE, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
         for column, width in ((COL_THUMB, THUMB_SIZE + 12), (COL_DATE, 140), (COL_PID, 110),
-                              (COL_FINDING, 190)):
+                              (COL_NAME, 160), (COL_FINDING, 210)):
             self.table.setColumnWidth(column, width)
         column, order = self.model.sort_column()
         header.setSortIndicator(column, order)

@@ -146,19 +146,20 @@ def _shoot(out: Path, model_dir: Path) -> int:
     shot("03_history")
     window.resizeDocks([window.history_dock], [250], Qt.Orientation.Vertical)
 
-    # Not a chest X-ray: a drawing of a house.
-    drawing = Image.new("L", (900, 700), 235)
-    draw = ImageDraw.Draw(drawing)
-    draw.rectangle((250, 330, 650, 620), fill=90)
-    draw.polygon([(220, 340), (450, 130), (680, 340)], fill=40)
-    draw.rectangle((410, 470, 490, 620), fill=200)
-    noisy = np.clip(np.asarray(drawing, np.float32) + rng.normal(0, 4, (700, 900)), 0, 255)
-    white = tmp / "house_drawing.png"
-    Image.fromarray(noisy.astype(np.uint8)).save(white)
-    open_with_patient(white, "CL-2001", "")
-    if not window.prediction_panel.result.out_of_distribution:
-        Image.fromarray(np.full((600, 500), 255, np.uint8)).save(white)  # tiny model: white = OOD
-        open_with_patient(white, "CL-2001", "")
+    # Not a chest X-ray: a drawing of a house for a real model; the tiny test model only calls
+    # saturated images out of distribution, so it gets a white page.
+    picture = tmp / "not_an_xray.png"
+    if window.classifier is not None and window.classifier.card.name == "tiny-test-model":
+        Image.fromarray(np.full((600, 500), 255, np.uint8)).save(picture)
+    else:
+        drawing = Image.new("L", (900, 700), 235)
+        draw = ImageDraw.Draw(drawing)
+        draw.rectangle((250, 330, 650, 620), fill=90)
+        draw.polygon([(220, 340), (450, 130), (680, 340)], fill=40)
+        draw.rectangle((410, 470, 490, 620), fill=200)
+        noisy = np.clip(np.asarray(drawing, np.float32) + rng.normal(0, 4, (700, 900)), 0, 255)
+        Image.fromarray(noisy.astype(np.uint8)).save(picture)
+    open_with_patient(picture, "CL-2001", "")
     shot("04_not_a_chest_xray")
 
     for path in [*viral, *normal, *covid]:  # the first sample the model is unsure about

@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
 from cxr_desktop import APP_NAME
 from cxr_desktop.core.errors import StorageError
 from cxr_desktop.core.inference import Classifier
-from cxr_desktop.core.storage import History, ReadingQuery
+from cxr_desktop.core.storage import History
 from cxr_desktop.core.types import Reading, XrayImage
 from cxr_desktop.ui import dialogs, pipeline
 from cxr_desktop.ui.actions import WindowActions
 from cxr_desktop.ui.batch import BatchRunner, BatchSummary
 from cxr_desktop.ui.controller import ReadingController
 from cxr_desktop.ui.file_drop import FileDropFilter
+from cxr_desktop.ui.history_actions import HistoryActions
 from cxr_desktop.ui.history_model import local_time
 from cxr_desktop.ui.history_view import HistoryView
 from cxr_desktop.ui.patient_panel import PatientPanel
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self.controller = ReadingController(self.runner, classifier, history,
                                             self.patient_panel.values, self)
         self.batch = BatchRunner(self.runner, classifier, history, self) if classifier else None
+        self.history_actions = HistoryActions(history, self.runner, self.settings, self, history_error)
         self._wire()
         self._restore_settings()
         self._show_initial_state()
@@ -127,7 +129,7 @@ class MainWindow(QMainWindow):
         a, v = self.commands, self.viewer
         a.open.triggered.connect(self.open_dialog)
         a.open_folder.triggered.connect(self.open_folder_dialog)
-        a.export.triggered.connect(lambda: self.export_csv(None))
+        a.export.triggered.connect(lambda: self.history_actions.export_csv(None))
         a.quit.triggered.connect(self.close)
         a.fit.triggered.connect(v.fit)
         a.actual.triggered.connect(v.actual_size)
@@ -162,7 +164,9 @@ class MainWindow(QMainWindow):
         hv.openRequested.connect(self.open_reading)
         hv.readingChanged.connect(self._reading_changed)
         hv.readingDeleted.connect(self._reading_deleted)
-        hv.exportRequested.connect(self.export_csv)
+        hv.exportRequested.connect(self.history_actions.export_csv)
+        self.history_actions.patientSaved.connect(self._patient_saved)
+        self.history_actions.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
         if self.batch is not None:
             self.batch.finished.connect(self._batch_finished)
 
@@ -188,11 +192,26 @@ class MainWindow(QMainWindow):
             self.open_folder(folder)
 
     def open_file(self, path: str) -> None:
+        """Load (worker) -> show -> predict and save (worker) -> show. What is on screen stays
+        until the new image is loaded, so a file that cannot be opened changes nothing."""
+        self._settle_patient_edits()
         self.settings.last_dir = str(Path(path).parent)
         self.settings.add_recent_file(path)
-        self.current_reading = None
-        self.commands.review.setEnabled(False)
         self.controller.open_file(path)
+
+    def _settle_patient_edits(self) -> None:
+        """Unsaved edits of the patient fields of the reading on screen: ask whom they belong to."""
+        panel, reading = self.patient_panel, self.current_reading
+        if not panel.dirty or reading is None or reading.id is None:
+            return
+        if dialogs.confirm(self, "Patient details changed",
+                           f"The patient details were changed but not saved.\n\nYes: save them "
+                           f"with reading #{reading.id} (the X-ray on screen).\nNo: use them for "
+                           "the image you are opening now."):
+            self._save_patient(*panel.values())
+            panel.clear()
+        else:
+            panel.unbind()
 
     def open_folder(self, folder: str) -> None:
         if self.batch is None:
@@ -258,6 +277,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ controller
     def _image_loaded(self, image: XrayImage) -> None:
+        self.current_reading = None
+        self.commands.review.setEnabled(False)
         self.viewer.set_image(image.display)
         self.patient_panel.image_loaded(image.metadata)
         self.setWindowTitle(f"{Path(image.source_path or '').name} \u2014 {APP_NAME}")
@@ -289,7 +310,7 @@ class MainWindow(QMainWindow):
     def _failed(self, title: str, message: str) -> None:
         self.statusBar().showMessage(title, 8000)
         if self.current_reading is None and not self.controller.busy:
-            self.prediction_panel.show_empty()
+            self.prediction_panel.show_empty(f"No result: {title.lower()}.")
         dialogs.show_error(self, title, message)
 
     def _busy_changed(self, busy: bool) -> None:
@@ -321,42 +342,14 @@ class MainWindow(QMainWindow):
 
     def _save_patient(self, patient_id: str, patient_name: str) -> None:
         reading = self.current_reading
-        if reading is None or reading.id is None or self.history is None:
-            return
-        history, old_id = self.history, reading.id
+        if reading is not None and reading.id is not None:
+            self.history_actions.save_patient(reading.id, patient_id, patient_name)
 
-        def done(updated: Reading) -> None:
-            if self.current_reading is not None and self.current_reading.id == old_id:
-                self.current_reading = updated
-                self.patient_panel.bind(updated)
-            self.history_view.refresh(select_id=updated.id)
-            self.statusBar().showMessage("Patient details saved.", 5000)
-
-        def failed(exc: BaseException) -> None:
-            log.warning("saving patient details failed: %s", type(exc).__name__)
-            dialogs.show_error(self, "Patient details not saved", dialogs.error_text(exc))
-
-        self.runner.submit(lambda: pipeline.replace_patient(history, old_id, patient_id, patient_name),
-                           done, failed)
-
-    # ---------------------------------------------------------------- export
-    def export_csv(self, query: ReadingQuery | None = None) -> None:
-        if self.history is None:
-            dialogs.show_error(self, "Export", self.history_error or "The history is not available.")
-            return
-        start = str(Path(self.settings.last_dir or Path.home()) / "cxr-history.csv")
-        path, _ = QFileDialog.getSaveFileName(self, "Export the history as CSV", start,
-                                              "CSV files (*.csv)")
-        if not path:
-            return
-        if not path.lower().endswith(".csv"):
-            path += ".csv"
-        history = self.history
-        self.statusBar().showMessage("Exporting\u2026")
-        self.runner.submit(
-            lambda: history.export_csv(path, query),
-            lambda n: self.statusBar().showMessage(f"Exported {n} readings to {Path(path).name}.", 10000),
-            lambda exc: dialogs.show_error(self, "Export failed", dialogs.error_text(exc)))
+    def _patient_saved(self, old_id: int, updated: Reading) -> None:
+        if self.current_reading is not None and self.current_reading.id == old_id:
+            self.current_reading = updated
+            self.patient_panel.bind(updated)
+        self.history_view.refresh(select_id=updated.id)
 
     # ------------------------------------------------------------- view bits
     def _heatmap_toggled(self, on: bool) -> None:

@@ -361,3 +361,36 @@ def test_about_and_full_screen(qtbot, make_window, monkeypatch):
     qtbot.waitUntil(window.isFullScreen, timeout=5_000)
     window.commands.full_screen.trigger()
     qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=5_000)
+
+
+@pytest.mark.parametrize("answer_yes", [True, False])
+def test_unsaved_patient_edits_are_never_given_to_the_wrong_xray(qtbot, make_window, images,
+                                                                 monkeypatch, dialogs_log,
+                                                                 answer_yes):
+    window = make_window()
+    open_via_menu(qtbot, window, monkeypatch, images["light"])
+    first_id = window.current_reading.id
+    window.patient_panel.id_edit.setText("EDITED")
+    dialogs_log.answer_yes = answer_yes
+    open_via_menu(qtbot, window, monkeypatch, images["grey"])
+    wait_for_reading(qtbot, window, first_id)
+    assert dialogs_log.titles("question") == ["Patient details changed"]
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
+    readings = {r.source_path: r for r in window.history.search()}
+    first, second = readings[str(images["light"])], readings[str(images["grey"])]
+    if answer_yes:  # saved with the X-ray that was on screen; the new one starts empty
+        assert first.patient_id == "EDITED" and second.patient_id is None
+    else:  # meant for the new image
+        assert first.patient_id is None and second.patient_id == "EDITED"
+
+
+def test_a_file_that_cannot_be_opened_changes_nothing(qtbot, make_window, images, monkeypatch,
+                                                      dialogs_log):
+    window = make_window()
+    open_via_menu(qtbot, window, monkeypatch, images["light"])
+    before = window.current_reading
+    window.open_file(str(images["bad"]))
+    qtbot.waitUntil(lambda: bool(dialogs_log.calls), timeout=10_000)
+    assert window.current_reading is before
+    assert window.prediction_panel.result is not None
+    assert window.viewer.image_size == (260, 300)

@@ -23,6 +23,16 @@ _MARK = "_cxr_desktop_handler"
 log = logging.getLogger("cxr_desktop")
 
 
+class ScrubbingFormatter(logging.Formatter):
+    """Formats as usual, then removes remembered file names and patient names (``pipeline.scrub``)
+    from the whole line, traceback included, whichever module logged it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from cxr_desktop.ui.pipeline import scrub
+
+        return scrub(super().format(record))
+
+
 def setup_logging(level: int = logging.INFO, log_folder: Path | None = None) -> Path | None:
     """Install the handlers on the ``cxr_desktop`` and ``qt`` loggers (idempotent). Returns the
     log file path, or None when the folder cannot be written (then only stderr, if any)."""
@@ -39,7 +49,7 @@ def setup_logging(level: int = logging.INFO, log_folder: Path | None = None) -> 
         console = logging.StreamHandler(sys.stderr)
         console.setLevel(logging.WARNING)
         handlers.append(console)
-    formatter = logging.Formatter(FORMAT)
+    formatter = ScrubbingFormatter(FORMAT)
     for name in ("cxr_desktop", "qt"):
         logger = logging.getLogger(name)
         for old in [h for h in logger.handlers if getattr(h, _MARK, False)]:
@@ -77,7 +87,9 @@ def install_qt_message_handler():
 
 def write_crash_report(exc_type: type[BaseException], exc: BaseException,
                        tb: TracebackType | None) -> Path | None:
-    text = "".join(traceback.format_exception(exc_type, exc, tb))
+    from cxr_desktop.ui.pipeline import scrub
+
+    text = scrub("".join(traceback.format_exception(exc_type, exc, tb)))
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     try:
         folder = paths.log_dir()

@@ -10,6 +10,7 @@ import hashlib
 import io
 import logging
 import os
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,15 +27,46 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm", ".dicom")
 
 
+_SENSITIVE: dict[str, str] = {}  # text that must not reach a log line -> its replacement
+_SENSITIVE_LOCK = threading.Lock()
+MIN_SENSITIVE_LENGTH = 4
+
+
+def _token(path: str) -> str:
+    suffix = Path(path).suffix.lower()[:8] or "no extension"
+    digest = hashlib.sha1(path.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"file#{digest} ({suffix})"
+
+
 def describe_file(path: str | os.PathLike[str] | None) -> str:
     """A log-safe name for a file: its extension and a short hash of its path. File names often
-    carry patient names, and patient names never go into the logs."""
+    carry patient names, and patient names never go into the logs. The path and its parts are
+    also remembered, so the log formatter scrubs them from any other module's log lines."""
     if not path:
         return "<no file>"
     text = os.fspath(path)
-    suffix = Path(text).suffix.lower()[:8] or "no extension"
-    digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    return f"file#{digest} ({suffix})"
+    token = _token(text)
+    remember_sensitive(text, Path(text).name, Path(text).stem, replacement=token)
+    return token
+
+
+def remember_sensitive(*values: str | None, replacement: str = "<redacted>") -> None:
+    """Never log these strings (file paths and names, patient names and IDs)."""
+    with _SENSITIVE_LOCK:
+        for value in values:
+            value = (value or "").strip()
+            if len(value) >= MIN_SENSITIVE_LENGTH and value not in _SENSITIVE:
+                _SENSITIVE[value] = replacement
+
+
+def scrub(text: str) -> str:
+    """``text`` with every remembered sensitive string replaced (longest first)."""
+    with _SENSITIVE_LOCK:
+        needles = sorted(_SENSITIVE.items(), key=lambda kv: len(kv[0]), reverse=True)
+    for needle, replacement in needles:
+        if needle in text:
+            text = text.replace(needle, replacement)
+    return text
 
 
 def redact(text: str | None, path: str | os.PathLike[str] | None) -> str:
@@ -47,7 +79,7 @@ def redact(text: str | None, path: str | os.PathLike[str] | None) -> str:
                              reverse=True):
             if len(needle) >= 3:
                 text = text.replace(needle, describe_file(full))
-    return text
+    return scrub(text)
 
 
 def redacted_traceback(exc: BaseException, path: str | os.PathLike[str] | None) -> str:
@@ -66,7 +98,13 @@ def clean(value: str | None) -> str | None:
 def load_image(path: str) -> XrayImage:
     from cxr_desktop.core.imaging import load_xray
 
-    return load_xray(Path(path))
+    describe_file(path)  # remember the name before any library can log it
+    image = load_xray(Path(path))
+    meta = image.metadata
+    remember_sensitive(meta.patient_name, meta.patient_id)
+    if meta.patient_name and "^" in meta.patient_name:
+        remember_sensitive(*meta.patient_name.split("^"))
+    return image
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +119,7 @@ class Outcome:
 
 def predict_and_save(classifier: Classifier, history: History | None, image: XrayImage,
                      patient_id: str | None, patient_name: str | None) -> Outcome:
+    remember_sensitive(patient_id, patient_name)
     prediction = classifier.predict(image)
     if history is None:
         return Outcome(prediction, None)
@@ -145,6 +184,7 @@ def replace_patient(history: History, reading_id: int, patient_id: str | None,
     old row is deleted after the new one is committed: a failure never loses the reading."""
     from cxr_desktop.core.errors import StorageError
 
+    remember_sensitive(patient_id, patient_name)
     old = history.get(reading_id)
     if old is None:
         raise StorageError("This reading is no longer in the history.", detail=f"reading {reading_id}")

@@ -49,3 +49,12 @@ def test_list_images(tmp_path):
     found = pipeline.list_images(str(tmp_path))
     assert [p.rsplit("/", 1)[-1] for p in found] == ["a.PNG", "IM0001"]
     assert pipeline.clean("  ") is None and pipeline.clean(" x ") == "x"
+
+
+def test_scrub_removes_remembered_names_only():
+    pipeline.describe_file("/data/Kofi Mensah/Kofi_Mensah_cxr.png")
+    pipeline.remember_sensitive("Mensah, Kofi", "ab")  # too short to scrub safely: ignored
+    text = pipeline.scrub("EXIF in /data/Kofi Mensah/Kofi_Mensah_cxr.png for Mensah, Kofi (ab)")
+    assert "Kofi" not in text and "Mensah" not in text
+    assert text.startswith("EXIF in file#") and text.endswith("(ab)")
+    assert pipeline.scrub("CXR Desktop 0.1.0 starting") == "CXR Desktop 0.1.0 starting"

@@ -17,7 +17,12 @@ class WindowActions:
             action = QAction(text, window)
             if shortcut is not None:
                 keys = shortcut if isinstance(shortcut, list) else [shortcut]
-                action.setShortcuts([QKeySequence(k) for k in keys])
+                unique: list[QKeySequence] = []
+                for key in keys:
+                    sequence = QKeySequence(key)
+                    if not sequence.isEmpty() and sequence not in unique:
+                        unique.append(sequence)
+                action.setShortcuts(unique)
             if tip:
                 action.setStatusTip(tip)
                 action.setToolTip(tip)

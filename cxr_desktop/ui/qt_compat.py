@@ -2,17 +2,18 @@
 
 PySide6 6.12.0 on Python 3.11: every call of a bound method that returns nothing (``void`` in
 C++: ``widget.setEnabled(True)``, ``app.processEvents()``, ...) releases one reference to
-``None`` that it never took. Python 3.12+ made ``None`` immortal, so it does not matter there;
-on 3.11 the count reaches zero after a few thousand calls and the interpreter aborts with
-"Fatal Python error: none_dealloc: deallocating None". Reproduce with::
+``None`` that it never took, and every ``signal.emit(...)`` does the same to ``True``/``False``
+(its return value). Python 3.12+ made these singletons immortal, so it does not matter there; on
+3.11 the count reaches zero after a few thousand calls and the interpreter aborts with "Fatal
+Python error: none_dealloc: deallocating None" (or ``bool_dealloc``). Reproduce with::
 
     r = sys.getrefcount(None); [w.setEnabled(True) for _ in range(100)]
     sys.getrefcount(None) - r   # -100 with PySide6 6.12.0 / Python 3.11, 0 with 6.11.3
 
-The work-around gives ``None`` the huge reference count that 3.12's immortal objects have, so
-the stray releases can never bring it to zero (2**60 of them would be needed). It only touches
-``None``'s counter, only on Python < 3.12 and only with PySide6 >= 6.12. Pinning
-``PySide6-Essentials<6.12`` on Python 3.11 avoids the bug altogether.
+The work-around gives these singletons the huge reference count that 3.12's immortal objects
+have, so the stray releases can never bring them to zero (2**60 of them would be needed). It only
+touches the counters of ``None``, ``True`` and ``False``, only on Python < 3.12 and only with
+PySide6 >= 6.12. Pinning ``PySide6-Essentials<6.12`` on Python 3.11 avoids the bug altogether.
 """
 
 from __future__ import annotations
@@ -49,11 +50,16 @@ def needs_none_protection(python: tuple[int, int] | None = None,
     return version is None or tuple(version[:2]) >= _FIRST_AFFECTED
 
 
+PROTECTED_SINGLETONS = (None, True, False)
+
+
 def protect_none_refcount() -> bool:
-    """Make ``None`` practically immortal when the installed PySide6 needs it. Idempotent."""
+    """Make ``None``, ``True`` and ``False`` practically immortal when the installed PySide6
+    needs it. Idempotent."""
     if not needs_none_protection():
         return False
-    counter = ctypes.c_ssize_t.from_address(id(None))  # ob_refcnt is PyObject's first field
-    if counter.value < IMMORTAL_MARGIN // 2:
-        counter.value += IMMORTAL_MARGIN
+    for singleton in PROTECTED_SINGLETONS:
+        counter = ctypes.c_ssize_t.from_address(id(singleton))  # ob_refcnt: PyObject's 1st field
+        if counter.value < IMMORTAL_MARGIN // 2:
+            counter.value += IMMORTAL_MARGIN
     return True

@@ -244,6 +244,7 @@ def test_view_shortcuts_drive_the_viewer(qtbot, make_window, images, monkeypatch
     viewer = window.viewer
     fit_scale = viewer.current_scale()
     window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)  # shortcuts need the active window
     viewer.setFocus()
     qtbot.keyClick(viewer, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
     assert viewer.current_scale() > fit_scale
@@ -394,3 +395,29 @@ def test_a_file_that_cannot_be_opened_changes_nothing(qtbot, make_window, images
     assert window.current_reading is before
     assert window.prediction_panel.result is not None
     assert window.viewer.image_size == (260, 300)
+
+
+def test_every_shortcut_is_unique_and_the_main_ones_fire(qtbot, make_window, images, monkeypatch):
+    from PySide6.QtGui import QAction
+
+    window = make_window()
+    seen: dict[str, str] = {}
+    for action in window.findChildren(QAction):
+        for sequence in action.shortcuts():
+            key = sequence.toString()
+            assert key not in seen or seen[key] == action.text(), f"{key}: {seen.get(key)} / {action.text()}"
+            seen[key] = action.text()
+    for key in ("Ctrl+O", "Ctrl+Shift+O", "Ctrl+E", "Ctrl+Q", "Ctrl+0", "Ctrl+1", "F11", "F1",
+                "Ctrl+F", "I", "H", "R"):
+        assert key in seen, key
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(images["light"]), "")))
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)  # shortcuts need the active window
+    window.viewer.setFocus()
+    qtbot.keyClick(window.viewer, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    wait_for_reading(qtbot, window)
+    qtbot.keyClick(window.viewer, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.history_view.search_edit.hasFocus()
+    qtbot.keyClick(window.history_view.search_edit, Qt.Key.Key_H)  # typing is not a shortcut
+    assert window.history_view.search_edit.text() == "h" and window.viewer.heatmap_visible

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from cxr_desktop.ui import pipeline
 from cxr_desktop.ui.qt_compat import needs_none_protection, protect_none_refcount
 
 
-def test_none_survives_many_void_calls(qapp):
+class _Emitter(QObject):
+    ping = Signal(int)
+
+
+def test_singletons_survive_many_void_calls_and_emits(qapp):
     protect_none_refcount()
-    obj = QObject()
-    before = sys.getrefcount(None)
-    for _ in range(20_000):
+    obj = _Emitter()
+    obj.ping.connect(lambda _n: None)
+    before = {v: sys.getrefcount(v) for v in (None, True, False)}
+    for i in range(20_000):
         obj.setObjectName("x")
+        obj.ping.emit(i)
     # Unprotected, PySide6 6.12 on Python 3.11 would have aborted the interpreter by now.
-    assert sys.getrefcount(None) > 1_000_000 or before - sys.getrefcount(None) < 100
+    for value, count in before.items():
+        assert sys.getrefcount(value) > 1_000_000 or count - sys.getrefcount(value) < 100
 
 
 def test_protection_is_only_needed_where_the_bug_exists():

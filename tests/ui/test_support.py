@@ -1,4 +1,4 @@
-"""Non-widget helpers of the GUI: the PySide6 work-around, log-safe file names, folder listing."""
+"""Non-widget helpers of the GUI: the PySide6 refcount regression, log-safe file names, folder listing."""
 
 from __future__ import annotations
 
@@ -7,31 +7,24 @@ import sys
 from PySide6.QtCore import QObject, Signal
 
 from cxr_desktop.ui import pipeline
-from cxr_desktop.ui.qt_compat import needs_none_protection, protect_none_refcount
 
 
 class _Emitter(QObject):
     ping = Signal(int)
 
 
-def test_singletons_survive_many_void_calls_and_emits(qapp):
-    protect_none_refcount()
+def test_installed_pyside_does_not_leak_none_or_bool_references(qapp):
+    """PySide6 6.12.0 on Python 3.11 released a reference to None on every void call and to
+    True/False on every emit, aborting the interpreter after a few thousand calls ("none_dealloc").
+    pyproject.toml pins PySide6-Essentials < 6.12; this guards the pin."""
     obj = _Emitter()
     obj.ping.connect(lambda _n: None)
     before = {v: sys.getrefcount(v) for v in (None, True, False)}
-    for i in range(20_000):
+    for i in range(2_000):
         obj.setObjectName("x")
         obj.ping.emit(i)
-    # Unprotected, PySide6 6.12 on Python 3.11 would have aborted the interpreter by now.
     for value, count in before.items():
-        assert sys.getrefcount(value) > 1_000_000 or count - sys.getrefcount(value) < 100
-
-
-def test_protection_is_only_needed_where_the_bug_exists():
-    assert needs_none_protection((3, 11), (6, 12, 0))
-    assert not needs_none_protection((3, 11), (6, 11, 3))
-    assert not needs_none_protection((3, 12), (6, 12, 0))
-    assert needs_none_protection((3, 10), None)
+        assert abs(sys.getrefcount(value) - count) < 100, value
 
 
 def test_describe_file_hides_the_name():

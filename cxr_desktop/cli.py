@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from cxr_desktop import APP_NAME, __version__, paths
 from cxr_desktop.core.errors import CxrError
+from cxr_desktop.smoke import SMOKE_ENV
 
 log = logging.getLogger("cxr_desktop.cli")
 
@@ -209,6 +210,23 @@ def build_gui_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("files", nargs="*", metavar="FILE", help="image files to open")
+    smoke = parser.add_argument_group(
+        "smoke test",
+        "Open the window (and FILE), check that it works, print one JSON line and quit by itself. "
+        "Used after installing and in CI; the user's history and settings are not touched.",
+    )
+    smoke.add_argument(
+        "--smoke-test", action="store_true",
+        help=f"run the GUI smoke test (also when ${SMOKE_ENV}=1)",
+    )  # fmt: skip
+    smoke.add_argument(
+        "--smoke-timeout", type=float, default=60.0, metavar="SECONDS",
+        help="fail when not done after this long (default 60)",
+    )  # fmt: skip
+    smoke.add_argument(
+        "--smoke-screenshot", type=Path, default=None, metavar="PNG",
+        help="save a picture of the window",
+    )  # fmt: skip
     return parser
 
 
@@ -220,6 +238,26 @@ def _is_command_line(argv: Sequence[str]) -> bool:
 # ---------------------------------------------------------------------------------------------
 # GUI
 # ---------------------------------------------------------------------------------------------
+
+
+def _wants_smoke_test(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "smoke_test", False)) or os.environ.get(SMOKE_ENV, "") not in ("", "0")
+
+
+def _run_smoke_test(args: argparse.Namespace) -> int:
+    if len(args.files) > 1 or any(Path(f).is_dir() for f in args.files):
+        _error("the smoke test opens at most one image file.")
+        return EXIT_ERROR
+    try:
+        from cxr_desktop.smoke import run_smoke_test
+
+        return run_smoke_test(
+            list(args.files), timeout_s=args.smoke_timeout, screenshot=args.smoke_screenshot
+        )
+    except (ImportError, OSError) as exc:
+        log.info("GUI import failed", exc_info=True)
+        _error(f"the {APP_NAME} window could not be started ({exc}).")
+        return EXIT_UNEXPECTED
 
 
 def _run_gui(files: list[str]) -> int:
@@ -448,6 +486,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "history":
             return _cmd_history(args)
         if command is None and hasattr(args, "files"):
+            if _wants_smoke_test(args):
+                return _run_smoke_test(args)
             return _run_gui(list(args.files))
         parser.print_help()
         return EXIT_ERROR

@@ -91,6 +91,10 @@ def frozen(request: pytest.FixtureRequest, tmp_path: Path, frozen_model_env: dic
         pytest.skip(f"no installed app to test (set {INSTALLED_ENV}, e.g. /usr/bin/cxr-desktop)")
     if not (exe.is_file() and os.access(exe, os.X_OK)):
         pytest.skip(f"no {kind} build at {exe} (build it with packaging/build.sh)")
+    if kind != "installed" and SHIPPED_MODEL.is_file() and (
+            exe.stat().st_mtime < SHIPPED_MODEL.stat().st_mtime):
+        pytest.skip(f"the {kind} build is older than assets/model, so it has no (or an old) "
+                    "model inside: rebuild it with packaging/build.sh")
     env = {k: v for k, v in os.environ.items() if k not in _DROPPED_ENV}
     env.update(frozen_model_env)
     env["HOME"] = str(tmp_path / "user")

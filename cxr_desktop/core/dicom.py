@@ -9,17 +9,21 @@
   unsigned, unrescaled data of <= 8 bits stored is scaled by its stored range (so an 8-bit DICOM
   looks exactly like the same 8-bit PNG), anything else is min-max stretched to 0..255.
   MONOCHROME1 is then inverted (255 - x).
-- Sizes are checked against ``max_pixels`` from the header, before any pixel is decoded.
+- Sizes are checked against ``max_pixels`` from the header, before any pixel is decoded; a
+  compressed frame must declare the same size in its own header (JPEG SOF, JPEG 2000 SIZ),
+  because the decoders allocate what the codestream says, not what the DICOM header says.
 """
 
 from __future__ import annotations
 
 import io
+import struct
 
 import numpy as np
 import pydicom
 from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import generate_frames
 from pydicom.multival import MultiValue
 from pydicom.pixels import (
     apply_color_lut,
@@ -46,6 +50,10 @@ from cxr_desktop.core.imaging import (
 from cxr_desktop.core.types import ImageMetadata
 
 _PIXEL_DATA_TAGS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+#: JPEG start-of-frame markers (SOF0-SOF15 without DHT, JPG, DAC) and JPEG-LS SOF55.
+_JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE,
+                       0xCF, 0xF7})
+_J2K_SIZ = b"\xff\x4f\xff\x51"  # SOC followed by SIZ
 _METADATA_TAGS = {
     "patient_id": "PatientID",
     "patient_name": "PatientName",
@@ -64,6 +72,7 @@ def decode_dicom(
     ds = _read(data, label, has_preamble)
     try:
         rows, columns, frames = _check_header(ds, label, max_pixels)
+        _check_codestream(ds, rows, columns, frames, label)
         pixels, display = _decode_first_frame(ds)
     except CxrError:
         raise
@@ -145,6 +154,58 @@ def _check_header(ds: Dataset, label: str, max_pixels: int) -> tuple[int, int, i
         )
     check_dimensions(columns, rows, max_pixels)  # only the first frame is ever decoded
     return rows, columns, frames
+
+
+def _check_codestream(ds: Dataset, rows: int, columns: int, frames: int, label: str) -> None:
+    """Refuse a compressed first frame whose own header declares another size than the DICOM
+    header: the decoders allocate what the codestream declares, so a 9 KB file could ask for
+    gigabytes (or, with a JPEG height of 0, grow until the computer runs out of memory)."""
+    syntax = ds.file_meta.TransferSyntaxUID
+    if not (syntax.is_transfer_syntax and syntax.is_encapsulated):
+        return
+    try:
+        frame = next(generate_frames(ds.PixelData, number_of_frames=frames))
+    except Exception:  # noqa: BLE001 - a broken encapsulation: the decoder will say so
+        return
+    declared = _codestream_geometry(frame)
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    if declared is not None and declared != (columns, rows, samples):
+        raise corrupt(
+            "DICOM",
+            f"{label}: compressed frame declares {declared[0]} x {declared[1]} x {declared[2]}, "
+            f"the header {columns} x {rows} x {samples} (columns x rows x samples)",
+        )
+
+
+def _codestream_geometry(data: bytes) -> tuple[int, int, int] | None:
+    """(columns, rows, components) from a JPEG, JPEG-LS or JPEG 2000 frame header; None when
+    the frame is something else (RLE) or has no readable header (the decoder reports it)."""
+    if data[:2] == b"\xff\xd8":
+        pos = 2
+        while pos + 4 <= len(data) and data[pos] == 0xFF:
+            marker = data[pos + 1]
+            if marker == 0xFF:  # fill byte
+                pos += 1
+            elif marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+                pos += 2
+            elif marker in _JPEG_SOF:
+                if pos + 10 > len(data):
+                    return None
+                rows, columns = struct.unpack(">HH", data[pos + 5 : pos + 9])
+                return columns, rows, data[pos + 9]
+            elif marker == 0xDA:  # a scan before any frame header
+                return 0, 0, 0
+            else:
+                pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        return None
+    start = 0 if data[:4] == _J2K_SIZ else -1
+    if data[4:8] == b"jP  ":  # a JP2 file: the codestream is in its jp2c box
+        start = data.find(_J2K_SIZ)
+    if start < 0 or start + 42 > len(data):
+        return None
+    x, y, x0, y0 = struct.unpack(">IIII", data[start + 8 : start + 24])
+    (components,) = struct.unpack(">H", data[start + 40 : start + 42])
+    return x - x0, y - y0, components
 
 
 def _decode_first_frame(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:

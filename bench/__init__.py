@@ -1,0 +1,1 @@
+"""Benchmarks and torture tests for CXR Desktop: ``python -m bench`` (see bench/__main__.py)."""

@@ -1,0 +1,165 @@
+"""Fuzzing load_xray (CI size) and regression tests for what the fuzzer found.
+
+Every mutated file is opened in a sandboxed worker process (address-space cap, per-file time
+limit; see bench/fuzz.py), so a crash, a hang or a memory blow-up fails the test instead of
+taking pytest down. The full run (5,000+ cases) is part of ``python -m bench``.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+
+import numpy as np
+import pytest
+from PIL import Image
+from pydicom.encaps import encapsulate, generate_frames
+from pydicom.pixels import get_encoder
+from pydicom.uid import JPEG2000Lossless
+
+from bench.fuzz import DEFECTS, Sandbox, run_fuzz
+from cxr_desktop import paths
+from cxr_desktop.core import dicom
+from cxr_desktop.core.imaging import load_xray_bytes
+from tests.core import dicom_factory as dcm
+
+CI_CASES = 300
+
+
+def test_fuzzing_the_loaders_finds_no_crash_hang_or_untyped_error() -> None:
+    report = run_fuzz(
+        CI_CASES, samples_dir=paths.shared_data_dir() / "samples", master_seed=7, jobs=2,
+        timeout_s=10.0, minimise_s=0,
+    )
+    summary = report.summary()
+    assert report.cases == CI_CASES
+    assert report.defect_count == 0, summary["defects"]
+    assert report.counts["ok"] > 0 and report.counts["typed"] > 0  # both paths exercised
+    assert len(summary["by_seed"]) >= 12  # PNG, JPEG, TIFF, BMP and the DICOM variants
+
+
+def test_the_sandbox_reports_crashes_hangs_and_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The harness itself: a worker that dies, hangs or blows up is counted, not fatal."""
+    from bench import fuzz
+
+    with Sandbox(jobs=1, timeout_s=2.0, memory_mb=2048, budget_mb=256) as sandbox:
+        png = _png(np.zeros((32, 32), np.uint8))
+        results = sandbox.run([(0, png), (1, b"not an image at all, just text" * 10)])
+        assert results[0][0] == "ok" and results[1][0] == "typed"
+        # Kill the worker mid-case: the next case gets a fresh one.
+        worker = sandbox.workers[0]
+        worker.submit(2, png, 2.0)
+        worker.process.kill()
+        worker.process.join()
+        assert fuzz._exit_text(worker.process.exitcode) == "killed by SIGKILL"
+        worker.conn.close()
+        worker.start()
+        assert sandbox.run([(3, png)])[3][0] == "ok"
+
+
+# -- regressions found by the fuzzer (bench/fuzz.py), fixed in core/dicom.py --------------------
+#
+# A DICOM file whose compressed frame declares a larger image than its Rows/Columns made the
+# decoders allocate what the codestream said: a 9 KB JPEG-baseline DICOM declaring 65535 x 65535
+# took 28 s and 5.9 GB, and pylibjpeg leaked the memory afterwards; JPEG 2000 declaring
+# 20000 x 20000 in a 64 x 64 file took 10 s and 2.4 GB; a JPEG frame of height 0 (DNL) grew
+# until the kernel's OOM killer ended the process. They are opened in the sandbox here, so a
+# regression fails the test rather than the machine.
+
+
+def _png(gray: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(gray).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _ramp(side: int = 64) -> np.ndarray:
+    return (np.arange(side * side).reshape(side, side) % 256).astype(np.uint8)
+
+
+def _jpeg_dicom(width: int, height: int, components: int | None = None) -> bytes:
+    """A 64 x 64 JPEG-baseline DICOM whose SOF declares width x height (minimised case)."""
+    ds = dcm.jpeg_baseline(_ramp())
+    frame = bytearray(next(generate_frames(ds.PixelData, number_of_frames=1)))
+    sof = frame.find(b"\xff\xc0")
+    frame[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    if components is not None:
+        frame[sof + 9] = components
+    ds.PixelData = encapsulate([bytes(frame)])
+    return dcm.to_bytes(ds)
+
+
+def _j2k_dicom(width: int, height: int, components: int | None = None) -> bytes:
+    """A 64 x 64 JPEG 2000 DICOM whose SIZ declares width x height in one tile."""
+    ds = dcm.make_dataset((_ramp().astype(np.uint16) * 16), bits_stored=12)
+    ds.compress(JPEG2000Lossless)
+    frame = bytearray(next(generate_frames(ds.PixelData, number_of_frames=1)))
+    assert frame[:4] == b"\xff\x4f\xff\x51"
+    frame[8:16] = struct.pack(">II", width, height)
+    frame[24:32] = struct.pack(">II", width, height)
+    if components is not None:
+        frame[40:42] = struct.pack(">H", components)
+    ds.PixelData = encapsulate([bytes(frame)])
+    return dcm.to_bytes(ds)
+
+
+needs_j2k = pytest.mark.skipif(
+    not get_encoder(JPEG2000Lossless).is_available, reason="no JPEG 2000 encoder installed"
+)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: _jpeg_dicom(65535, 65535), id="jpeg-65535x65535"),
+        pytest.param(lambda: _jpeg_dicom(65535, 7072), id="jpeg-65535x7072"),
+        pytest.param(lambda: _jpeg_dicom(16, 0), id="jpeg-height-0-DNL"),
+        pytest.param(lambda: _jpeg_dicom(64, 64, components=3), id="jpeg-components"),
+        pytest.param(lambda: _j2k_dicom(20000, 20000), id="j2k-20000", marks=needs_j2k),
+        pytest.param(lambda: _j2k_dicom(64, 64, components=16384), id="j2k-components",
+                     marks=needs_j2k),
+    ],
+)
+def test_compressed_dicom_declaring_another_size_is_refused_before_decoding(make) -> None:
+    data = make()
+    with Sandbox(jobs=1, timeout_s=10.0, memory_mb=2048, budget_mb=400) as sandbox:
+        outcome, detail, seconds, peak_mb = sandbox.run([(0, data)])[0]
+    assert outcome not in DEFECTS, detail
+    assert (outcome, detail) == ("typed", "CorruptImageError")
+    assert seconds < 2.0 and (peak_mb is None or peak_mb < 400)
+
+
+def test_refusal_names_both_sizes_in_the_detail() -> None:
+    from cxr_desktop.core.errors import CorruptImageError
+
+    with pytest.raises(CorruptImageError, match="damaged") as info:
+        load_xray_bytes(_jpeg_dicom(1000, 1000), "bomb.dcm")  # 1 MP: harmless even unfixed
+    assert "1000 x 1000 x 1" in info.value.detail and "64 x 64 x 1" in info.value.detail
+
+
+def test_well_formed_compressed_dicom_still_opens() -> None:
+    image = load_xray_bytes(dcm.to_bytes(dcm.jpeg_baseline(_ramp())))
+    assert image.display.shape == (64, 64)
+    if get_encoder(JPEG2000Lossless).is_available:
+        ds = dcm.make_dataset(_ramp().astype(np.uint16) * 16, bits_stored=12)
+        ds.compress(JPEG2000Lossless)
+        np.testing.assert_array_equal(
+            load_xray_bytes(dcm.to_bytes(ds)).pixels, _ramp().astype(np.uint16) * 16
+        )
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\xff\xd8\xff\xe0\x00\x04ab\xff\xc0\x00\x0b\x08\x00\x30\x00\x40\x01", (64, 48, 1)),
+        (b"\xff\xd8\xff\xff\xc2\x00\x0b\x08\x00\x10\x00\x20\x03", (32, 16, 3)),  # fill byte
+        (b"\xff\xd8\xff\xda\x00\x02", (0, 0, 0)),  # a scan with no frame header
+        (b"\xff\xd8\xff\xc0", None),  # cut short
+        (b"RLE segments...", None),
+        (b"\xff\x4f\xff\x51\x00\x29\x00\x00" + struct.pack(">IIII", 300, 200, 44, 0)
+         + bytes(16) + b"\x00\x03", (256, 200, 3)),
+    ],
+    ids=["jpeg", "jpeg-fill", "jpeg-no-sof", "jpeg-short", "rle", "j2k-offset"],
+)
+def test_codestream_geometry(data: bytes, expected) -> None:
+    assert dicom._codestream_geometry(data) == expected

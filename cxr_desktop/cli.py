@@ -74,6 +74,14 @@ class _OneLineFormatter(logging.Formatter):
         return super().format(record)
 
 
+class _QuietFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file. When it cannot be written (read-only folder, full disk) the lines are
+    dropped: the user gets one-line messages, never logging's "--- Logging error ---" traces."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging API
+        pass
+
+
 class _LoggingSetup:
     """Console (WARNING, one line) + log file (INFO, with tracebacks); undone on exit so that
     calling ``main`` repeatedly in one process (tests) leaves no handlers behind."""
@@ -98,7 +106,7 @@ class _LoggingSetup:
             folder = paths.log_dir()
             folder.mkdir(parents=True, exist_ok=True)
             self.log_file = folder / LOG_FILENAME
-            handler = logging.handlers.RotatingFileHandler(
+            handler = _QuietFileHandler(
                 self.log_file, maxBytes=1 << 20, backupCount=2, encoding="utf-8", delay=True
             )
             handler.setLevel(logging.INFO)
@@ -341,6 +349,7 @@ def _cmd_predict(args: argparse.Namespace, logging_setup: _LoggingSetup) -> int:
 
         history = History()
     failed = 0
+    save_failed = False
     try:
         for name in files:
             start = time.perf_counter()
@@ -363,7 +372,14 @@ def _cmd_predict(args: argparse.Namespace, logging_setup: _LoggingSetup) -> int:
             if history is not None:
                 from cxr_desktop.core.storage import reading_from_prediction
 
-                reading_id = history.add(reading_from_prediction(image, prediction))
+                try:
+                    reading_id = history.add(reading_from_prediction(image, prediction))
+                except CxrError as exc:  # disk full, folder read-only: show the results anyway
+                    log.info("saving stopped: %s", exc.detail or exc)
+                    _error(f"{exc.message} This and the next results are shown but not saved.")
+                    save_failed = True
+                    history.close()
+                    history = None
             ood = prediction.out_of_distribution
             if args.json:
                 obj: dict[str, Any] = {
@@ -395,7 +411,7 @@ def _cmd_predict(args: argparse.Namespace, logging_setup: _LoggingSetup) -> int:
     finally:
         if history is not None:
             history.close()
-    return EXIT_ERROR if failed else EXIT_OK
+    return EXIT_ERROR if failed or save_failed else EXIT_OK
 
 
 def _report_failure(name: str, message: str, as_json: bool) -> None:

@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -299,8 +300,22 @@ def _reason(exc: BaseException) -> str:
     return "an unexpected database problem occurred."
 
 
+def _disk_is_full(where: Path | str) -> bool:
+    """Less than 1 MiB free where ``where`` lives (SQLite then fails with a vague I/O error)."""
+    folder = Path(where)
+    try:
+        folder = folder if folder.is_dir() else folder.parent
+        return shutil.disk_usage(folder).free < (1 << 20)
+    except OSError:
+        return False
+
+
 def _storage_error(exc: BaseException, action: str, where: Path | str | None = None) -> StorageError:
-    message = f"{_PREFIX[action]}: {_reason(exc)}"
+    reason = _reason(exc)
+    vague = _sqlite_code(exc) in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN)
+    if vague and where is not None and _disk_is_full(where):  # e.g. no room for the -shm file
+        reason = "the disk is full. Free some disk space and try again."
+    message = f"{_PREFIX[action]}: {reason}"
     detail = f"{where}: {type(exc).__name__}: {exc}" if where else f"{type(exc).__name__}: {exc}"
     log.info("storage %s failed: %s", action, detail)  # the caller reports it; detail is kept
     return StorageError(message, detail=detail)
@@ -437,11 +452,23 @@ class History:
         self.path = Path(path) if path is not None else paths.database_path()
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        #: True when the folder cannot be written (read-only disk or network share): the
+        #: readings can still be listed and shown; saving raises StorageError.
+        self.read_only = False
         self._prepare_folder()
-        self._check_file()
-        self._conn = self._connect()
         try:
-            self._migrate()
+            self._check_file()
+            self._conn = self._connect()
+        except NewerDatabaseError:
+            raise
+        except StorageError:
+            if os.access(self.path.parent, os.W_OK):
+                raise
+            self._conn = self._connect_read_only()
+            self.read_only = True
+        try:
+            if not self.read_only:
+                self._migrate()
         except BaseException:
             self._conn.close()
             self._conn = None
@@ -522,6 +549,47 @@ class History:
             conn.close()
             raise _storage_error(exc, "open", self.path) from exc
         return conn
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """The history on a read-only folder. A WAL database needs its -shm file, which cannot be
+        created there, so the last resort is ``immutable`` (nothing can change the file anyway)."""
+        message = (
+            f"{_PREFIX['open']}: the folder is read-only or you do not have permission to write "
+            "there."
+        )
+        if not self.path.is_file():
+            raise StorageError(message, detail=f"{self.path}: no history file in a read-only folder")
+        error: sqlite3.Error | None = None
+        for options in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?{options}", uri=True,
+                    isolation_level=None, check_same_thread=False,
+                )
+            except sqlite3.Error as exc:
+                error = exc
+                continue
+            try:
+                conn.create_function("cxr_fold", 1, _fold, deterministic=True)
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                conn.execute("SELECT COUNT(*) FROM readings").fetchone()
+            except sqlite3.Error as exc:
+                conn.close()
+                error = exc
+                continue
+            if version > SCHEMA_VERSION:
+                conn.close()
+                raise NewerDatabaseError(
+                    "The reading history was saved by a newer version of CXR Desktop. "
+                    "Please install the newer version to use it; the history has been left untouched.",
+                    detail=f"{self.path}: user_version {version} > {SCHEMA_VERSION}",
+                )
+            if version < SCHEMA_VERSION:  # it would have to be updated, which needs writing
+                conn.close()
+                raise StorageError(message, detail=f"{self.path}: schema v{version}, read-only")
+            log.info("history opened read-only (%s): the folder cannot be written", options)
+            return conn
+        raise StorageError(message, detail=f"{self.path}: {type(error).__name__}: {error}")
 
     def _migrate(self) -> None:
         conn = self._require()
@@ -793,7 +861,7 @@ class History:
         order = _order(query)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         # A separate connection: one consistent snapshot, and the GUI's writes are not blocked.
-        conn = self._connect()
+        conn = self._connect_read_only() if self.read_only else self._connect()
         try:
             conn.execute("BEGIN")
             labels: set[str] = set()

@@ -437,7 +437,7 @@ def minimise(data: bytes, outcome: str, sandbox: Sandbox, deadline: float,
 
 
 def run(ctx: Context) -> list[Figure]:
-    cases = 600 if ctx.quick else 5000
+    cases = ctx.details.get("fuzz_cases") or (600 if ctx.quick else 10_000)
     only = ctx.details.get("fuzz_case")
     report = run_fuzz(
         cases, samples_dir=ctx.samples_dir, master_seed=ctx.seed, jobs=ctx.jobs,

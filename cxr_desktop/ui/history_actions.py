@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class HistoryActions(QObject):
-    patientSaved = Signal(int, object)  # old reading id, the updated Reading
+    patientSaved = Signal(object)  # the updated Reading (same id)
     status = Signal(str)
 
     def __init__(self, history: History | None, runner: TaskRunner, settings: AppSettings,
@@ -32,12 +32,15 @@ class HistoryActions(QObject):
         self.history_error = history_error
 
     def save_patient(self, reading_id: int, patient_id: str, patient_name: str) -> None:
+        """Store new patient fields with a saved reading (one UPDATE; the id is kept)."""
         history = self.history
         if history is None:
             return
+        pipeline.remember_sensitive(patient_id, patient_name)
+        new_id, new_name = pipeline.clean(patient_id), pipeline.clean(patient_name)
 
         def done(updated: Reading) -> None:
-            self.patientSaved.emit(reading_id, updated)
+            self.patientSaved.emit(updated)
             self.status.emit("Patient details saved.")
 
         def failed(exc: BaseException) -> None:
@@ -45,7 +48,7 @@ class HistoryActions(QObject):
             dialogs.show_error(self.window, "Patient details not saved", dialogs.error_text(exc))
 
         self.runner.submit(
-            lambda: pipeline.replace_patient(history, reading_id, patient_id, patient_name),
+            lambda: history.update_patient(reading_id, patient_id=new_id, patient_name=new_name),
             done, failed)
 
     def export_csv(self, query: ReadingQuery | None = None) -> None:

@@ -4,22 +4,12 @@ Wiring only; the work lives in ReadingController, BatchRunner, HistoryView and t
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFileDialog,
-    QFrame,
-    QLabel,
-    QMainWindow,
-    QScrollArea,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 
 from cxr_desktop import APP_NAME
 from cxr_desktop.core.errors import StorageError
@@ -30,21 +20,21 @@ from cxr_desktop.ui import dialogs, pipeline
 from cxr_desktop.ui.actions import WindowActions
 from cxr_desktop.ui.batch import BatchRunner, BatchSummary
 from cxr_desktop.ui.controller import ReadingController
-from cxr_desktop.ui.file_drop import FileDropFilter
+from cxr_desktop.ui.file_opener import FileOpener
 from cxr_desktop.ui.history_actions import HistoryActions
 from cxr_desktop.ui.history_model import local_time
 from cxr_desktop.ui.history_view import HistoryView
+from cxr_desktop.ui.patient_edits import PatientEdits
 from cxr_desktop.ui.patient_panel import PatientPanel
 from cxr_desktop.ui.prediction_panel import PredictionPanel, ResultView
+from cxr_desktop.ui.reading_pane import ReadingPane
 from cxr_desktop.ui.recent_menu import RecentFilesMenu
 from cxr_desktop.ui.settings import AppSettings
 from cxr_desktop.ui.tasks import TaskRunner
 from cxr_desktop.ui.viewer import ImageViewer
+from cxr_desktop.ui.window_state import WindowState
 
 log = logging.getLogger(__name__)
-
-FILE_FILTER = ("X-ray images (*.dcm *.dicom *.png *.jpg *.jpeg *.bmp *.tif *.tiff);;"
-               "DICOM files (*.dcm *.dicom);;All files (*)")
 
 
 class MainWindow(QMainWindow):
@@ -73,8 +63,12 @@ class MainWindow(QMainWindow):
                                             self.patient_panel.values, self)
         self.batch = BatchRunner(self.runner, classifier, history, self) if classifier else None
         self.history_actions = HistoryActions(history, self.runner, self.settings, self, history_error)
+        self.patient_edits = PatientEdits(self.patient_panel, self.history_actions,
+                                          lambda: self.current_reading, self)
+        self.opener = FileOpener(self, self.settings, self.batch, self.open_file, model_error)
         self._wire()
-        self._restore_settings()
+        self.window_state = WindowState(self, self.settings, self.viewer, self.commands.heatmap,
+                                        self.opacity_slider)
         self._show_initial_state()
 
     # ------------------------------------------------------------------ build
@@ -83,25 +77,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.viewer)
         self.prediction_panel = PredictionPanel(self.display_label, self)
         self.patient_panel = PatientPanel(self)
-        side = QWidget(self)
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 0, 0, 0)
-        side_layout.addWidget(self.patient_panel)
-        side_layout.addWidget(self.prediction_panel, 1)
-        scroll = QScrollArea(self)  # long notes must not push the window taller than the screen
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        outer = QWidget(self)
-        outer_layout = QVBoxLayout(outer)
-        outer_layout.setContentsMargins(0, 0, 0, 4)
-        outer_layout.addWidget(scroll, 1)
-        disclaimer = self.prediction_panel.disclaimer  # always visible, below the scrolling part
-        disclaimer.setContentsMargins(8, 0, 8, 0)
-        outer_layout.addWidget(disclaimer)
-        outer.setMinimumWidth(360)
-        self.reading_dock = self._dock("Reading", "reading_dock", outer,
+        pane = ReadingPane(self.patient_panel, self.prediction_panel, self)
+        self.reading_dock = self._dock("Reading", "reading_dock", pane,
                                        Qt.DockWidgetArea.RightDockWidgetArea)
         self.history_view = HistoryView(self.history, self.labels, self.display_label,
                                         self.runner, self)
@@ -127,8 +104,8 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         a, v = self.commands, self.viewer
-        a.open.triggered.connect(self.open_dialog)
-        a.open_folder.triggered.connect(self.open_folder_dialog)
+        a.open.triggered.connect(self.opener.open_dialog)
+        a.open_folder.triggered.connect(self.opener.open_folder_dialog)
         a.export.triggered.connect(lambda: self.history_actions.export_csv(None))
         a.quit.triggered.connect(self.close)
         a.fit.triggered.connect(v.fit)
@@ -136,7 +113,6 @@ class MainWindow(QMainWindow):
         a.zoom_in.triggered.connect(v.zoom_in)
         a.zoom_out.triggered.connect(v.zoom_out)
         a.invert.toggled.connect(v.set_inverted)
-        a.heatmap.toggled.connect(self._heatmap_toggled)
         a.reset_wl.triggered.connect(v.reset_window_level)
         a.full_screen.toggled.connect(self._full_screen)
         a.find.triggered.connect(self._focus_search)
@@ -145,9 +121,6 @@ class MainWindow(QMainWindow):
         a.intended_use.triggered.connect(self.show_about)
         self.recent = RecentFilesMenu(a.recent_menu, self.settings)
         self.recent.openRequested.connect(self.open_file)
-        self.file_drop = FileDropFilter(self)
-        self.file_drop.pathsDropped.connect(self.open_paths)
-        self.opacity_slider.valueChanged.connect(self._opacity_changed)
         v.zoomChanged.connect(lambda s: self.zoom_label.setText(f"Zoom {s * 100:.0f}%"))
         v.windowLevelChanged.connect(
             lambda c, w: self.wl_label.setText(f"Level {c:.0f} / Window {w:.0f}"))
@@ -159,7 +132,6 @@ class MainWindow(QMainWindow):
         c.failed.connect(self._failed)
         c.busyChanged.connect(self._busy_changed)
         self.prediction_panel.reviewRequested.connect(self.review_current)
-        self.patient_panel.saveRequested.connect(self._save_patient)
         hv = self.history_view
         hv.openRequested.connect(self.open_reading)
         hv.readingChanged.connect(self._reading_changed)
@@ -179,64 +151,20 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Ready. Open a chest X-ray with Ctrl+O or drop it here.")
 
     # --------------------------------------------------------------- opening
-    def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a chest X-ray", self.settings.last_dir,
-                                              FILE_FILTER)
-        if path:
-            self.open_file(path)
-
-    def open_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Analyse every image in a folder",
-                                                  self.settings.last_dir)
-        if folder:
-            self.open_folder(folder)
-
     def open_file(self, path: str) -> None:
         """Load (worker) -> show -> predict and save (worker) -> show. What is on screen stays
         until the new image is loaded, so a file that cannot be opened changes nothing."""
-        self._settle_patient_edits()
+        self.patient_edits.settle()
         self.settings.last_dir = str(Path(path).parent)
         self.settings.add_recent_file(path)
         self.controller.open_file(path)
 
-    def _settle_patient_edits(self) -> None:
-        """Unsaved edits of the patient fields of the reading on screen: ask whom they belong to."""
-        panel, reading = self.patient_panel, self.current_reading
-        if not panel.dirty or reading is None or reading.id is None:
-            return
-        if dialogs.confirm(self, "Patient details changed",
-                           f"The patient details were changed but not saved.\n\nYes: save them "
-                           f"with reading #{reading.id} (the X-ray on screen).\nNo: use them for "
-                           "the image you are opening now."):
-            self._save_patient(*panel.values())
-            panel.clear()
-        else:
-            panel.unbind()
-
     def open_folder(self, folder: str) -> None:
-        if self.batch is None:
-            dialogs.show_error(self, "No AI model", "Folders can only be analysed when the AI "
-                               "model is available.\n" + (self.model_error or ""))
-            return
-        if self.batch.running:
-            return
-        self.settings.last_dir = folder
-        paths = pipeline.list_images(folder)
-        if not paths:
-            dialogs.show_info(self, "Nothing to analyse", "This folder contains no image files.")
-            return
-        self.batch.start(paths)
+        self.opener.open_folder(folder)
 
     def open_paths(self, paths: list[str]) -> None:
         """Files from the command line or a drop: one file opens, a folder or several run a batch."""
-        paths = [p for p in paths if p]
-        if len(paths) == 1 and not os.path.isdir(paths[0]):
-            self.open_file(paths[0])
-        elif len(paths) == 1:
-            self.open_folder(paths[0])
-        elif paths and self.batch is not None and not self.batch.running:
-            files = [f for p in paths for f in (pipeline.list_images(p) if os.path.isdir(p) else [p])]
-            self.batch.start(files)
+        self.opener.open_paths(paths)
 
     def open_reading(self, reading_id: int) -> None:
         """Show a stored reading: its preview, heatmap and result (no new prediction)."""
@@ -340,26 +268,13 @@ class MainWindow(QMainWindow):
             self.commands.review.setEnabled(False)
             self.prediction_panel.show_empty("This reading was deleted from the history.")
 
-    def _save_patient(self, patient_id: str, patient_name: str) -> None:
-        reading = self.current_reading
-        if reading is not None and reading.id is not None:
-            self.history_actions.save_patient(reading.id, patient_id, patient_name)
-
-    def _patient_saved(self, old_id: int, updated: Reading) -> None:
-        if self.current_reading is not None and self.current_reading.id == old_id:
+    def _patient_saved(self, updated: Reading) -> None:
+        if self.current_reading is not None and self.current_reading.id == updated.id:
             self.current_reading = updated
             self.patient_panel.bind(updated)
         self.history_view.refresh(select_id=updated.id)
 
     # ------------------------------------------------------------- view bits
-    def _heatmap_toggled(self, on: bool) -> None:
-        self.viewer.set_heatmap_visible(on)
-        self.settings.heatmap_visible = on
-
-    def _opacity_changed(self, value: int) -> None:
-        self.viewer.set_heatmap_opacity(value / 100.0)
-        self.settings.heatmap_opacity = value
-
     def _full_screen(self, on: bool) -> None:
         self.showFullScreen() if on else self.showNormal()
 
@@ -372,18 +287,7 @@ class MainWindow(QMainWindow):
         dialogs.AboutDialog(self.classifier.card if self.classifier else None, self.model_error,
                             self).exec()
 
-    # -------------------------------------------------------------- settings
-    def _restore_settings(self) -> None:
-        geometry, state = self.settings.window_state()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
-        self.commands.heatmap.setChecked(self.settings.heatmap_visible)
-        self.viewer.set_heatmap_visible(self.settings.heatmap_visible)
-        self.opacity_slider.setValue(self.settings.heatmap_opacity)
-        self.viewer.set_heatmap_opacity(self.settings.heatmap_opacity / 100.0)
-
+    # ----------------------------------------------------------------- close
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if not self.closed:
             self.closed = True
@@ -395,8 +299,7 @@ class MainWindow(QMainWindow):
             self.runner.shutdown()  # waits for running jobs: their readings are saved
             while QGuiApplication.overrideCursor() is not None:
                 QGuiApplication.restoreOverrideCursor()
-            self.settings.save_window_state(self.saveGeometry(), self.saveState())
-            self.settings.sync()
+            self.window_state.save()
             if self._owns_history and self.history is not None:
                 self.history.close()
             log.info("main window closed")

@@ -177,24 +177,6 @@ def list_images(folder: str, limit: int = 100_000) -> list[str]:
     return found
 
 
-def replace_patient(history: History, reading_id: int, patient_id: str | None,
-                    patient_name: str | None) -> Reading:
-    """Change the patient fields of a stored reading. The storage API has no such update, so the
-    reading is stored again with the new fields (same time, images, note and review) and the
-    old row is deleted after the new one is committed: a failure never loses the reading."""
-    from cxr_desktop.core.errors import StorageError
-
-    remember_sensitive(patient_id, patient_name)
-    old = history.get(reading_id)
-    if old is None:
-        raise StorageError("This reading is no longer in the history.", detail=f"reading {reading_id}")
-    new = replace(old, id=None, patient_id=clean(patient_id), patient_name=clean(patient_name))
-    new_id = history.add(new)
-    history.delete(reading_id)
-    log.info("history: patient details of reading %d moved to reading %d", reading_id, new_id)
-    return replace(new, id=new_id)
-
-
 def decode_gray_png(data: bytes | None) -> np.ndarray | None:
     if not data:
         return None

@@ -7,11 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from cxr_desktop.core.types import OOD_LABEL
+from cxr_desktop.ui.history_model import COL_NAME, COL_PID
 from cxr_desktop.ui.review_dialog import ReviewDialog
 from tests.ui.conftest import history_count, settle, wait_for_reading
 
@@ -59,7 +60,7 @@ def test_drop_a_file_opens_it(qtbot, make_window, images):
     window = make_window()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(images["light"]))])
-    enter = QDragEnterEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
@@ -74,7 +75,7 @@ def test_drop_without_files_is_refused(qtbot, make_window):
     window = make_window()
     mime = QMimeData()
     mime.setText("hello")
-    enter = QDragEnterEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert not enter.isAccepted()
@@ -214,17 +215,44 @@ def test_dicom_fills_patient_fields_and_stores_them(qtbot, make_window, dicom_fi
 def test_patient_details_can_be_changed_after_saving(qtbot, make_window, images, monkeypatch):
     window = make_window()
     open_via_menu(qtbot, window, monkeypatch, images["light"])
-    old_id = window.current_reading.id
+    reading_id = window.current_reading.id
+    stored_before = window.history.get(reading_id)
     panel = window.patient_panel
     panel.id_edit.setText("LATE-1")
+    panel.name_edit.setText("Mwangi, Grace")
     assert panel.save_button.isEnabled()
-    panel.save_button.click()
-    qtbot.waitUntil(lambda: window.current_reading.patient_id == "LATE-1", timeout=10_000)
+    with qtbot.waitSignal(window.history_actions.patientSaved, timeout=10_000):
+        panel.save_button.click()
+    assert window.current_reading.id == reading_id  # updated in place: the id is kept
+    assert (window.current_reading.patient_id, window.current_reading.patient_name) == (
+        "LATE-1", "Mwangi, Grace")
+    stored = window.history.get(reading_id)
+    assert (stored.patient_id, stored.patient_name) == ("LATE-1", "Mwangi, Grace")
+    assert stored.created_utc == stored_before.created_utc
+    assert stored.probabilities == stored_before.probabilities
+    assert window.history.count() == 1
     settle(qtbot, window.history_view)
     model = window.history_view.model
-    assert model.total == 1 and model.reading_at(0).patient_id == "LATE-1"
-    assert window.history.get(old_id) is None
+    assert model.total == 1
+    row = model.row_of(reading_id)
+    assert row is not None
+    assert model.reading_at(row).id == reading_id
+    assert model.data(model.index(row, COL_PID)) == "LATE-1"
+    assert model.data(model.index(row, COL_NAME)) == "Mwangi, Grace"
     assert not panel.save_button.isEnabled()
+
+
+def test_saving_patient_details_of_a_deleted_reading_says_so(qtbot, make_window, images,
+                                                            monkeypatch, dialogs_log):
+    window = make_window()
+    open_via_menu(qtbot, window, monkeypatch, images["light"])
+    window.history.delete(window.current_reading.id)  # e.g. by another window
+    window.patient_panel.id_edit.setText("LATE-2")
+    window.patient_panel.save_button.click()
+    qtbot.waitUntil(lambda: bool(dialogs_log.calls), timeout=10_000)
+    assert dialogs_log.titles() == ["Patient details not saved"]
+    assert "no longer in the history" in dialogs_log.texts()[0]
+    assert window.history.count() == 0
 
 
 def test_export_csv(qtbot, make_window, images, monkeypatch, tmp_path):
@@ -327,7 +355,7 @@ def test_drop_a_folder_runs_a_batch(qtbot, make_window, images):
     window = make_window()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(images["light"].parent))])
-    enter = QDragEnterEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()

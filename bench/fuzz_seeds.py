@@ -1,9 +1,10 @@
 """The well-formed files the fuzzer mutates: one real radiograph in every encoding the app reads.
 
 A real sample JPEG is used as is; the other seeds are the same radiograph, shrunk to about
-256 pixels (small seeds keep each case fast), re-encoded as PNG (8 and 16-bit), TIFF (plain,
-16-bit LZW, two pages), BMP and DICOM (uncompressed 12-bit with window and rescale, implicit VR
-without preamble, MONOCHROME1 with a VOI LUT, palette colour, RLE, JPEG 2000, JPEG baseline).
+256 pixels (small seeds keep each case fast), re-encoded as PNG (8 and 16-bit, palette), TIFF
+(plain, 16-bit LZW, 16-bit deflate, two pages), BMP (8 and 24-bit), GIF, WebP and DICOM
+(uncompressed 12-bit with window and rescale, implicit VR without preamble, MONOCHROME1 with a
+VOI LUT, palette colour, deflated, RLE, JPEG 2000, JPEG baseline).
 Nothing is written to disk; without the shared samples a synthetic radiograph-like image is used.
 """
 
@@ -69,7 +70,13 @@ def build_seeds(samples_dir: Path | None) -> dict[str, bytes]:
     seeds["tiff-2page"] = _pillow(
         gray, "TIFF", save_all=True, append_images=[Image.fromarray(255 - picture)]
     )
+    seeds["tiff-16bit-deflate"] = _pillow(Image.fromarray(wide), "TIFF",
+                                          compression="tiff_adobe_deflate")
     seeds["bmp-8bit"] = _pillow(gray, "BMP")
+    seeds["bmp-24bit"] = _pillow(gray.convert("RGB"), "BMP")
+    seeds["png-palette"] = _pillow(gray.quantize(64), "PNG")
+    seeds["gif"] = _pillow(gray, "GIF")
+    seeds["webp-lossless"] = _pillow(gray, "WEBP", lossless=True)
     seeds.update(_dicom_seeds(picture, wide))
     return seeds
 
@@ -78,7 +85,12 @@ def _dicom_seeds(picture: np.ndarray, wide: np.ndarray) -> dict[str, bytes]:
     from pydicom.encaps import encapsulate
     from pydicom.pixels import get_encoder
     from pydicom.sequence import Sequence
-    from pydicom.uid import JPEG2000Lossless, JPEGBaseline8Bit, RLELossless
+    from pydicom.uid import (
+        DeflatedExplicitVRLittleEndian,
+        JPEG2000Lossless,
+        JPEGBaseline8Bit,
+        RLELossless,
+    )
 
     seeds: dict[str, bytes] = {}
     raw = _dataset(wide, bits_stored=12, WindowCenter=2048, WindowWidth=4000,
@@ -105,6 +117,9 @@ def _dicom_seeds(picture: np.ndarray, wide: np.ndarray) -> dict[str, bytes]:
             ds = _dataset(wide, bits_stored=12, WindowCenter=2048, WindowWidth=4096)
             ds.compress(syntax)
             seeds[name] = _dicom_bytes(ds)
+    deflated = _dataset(picture, bits_stored=8, WindowCenter=128, WindowWidth=256)
+    deflated.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    seeds["dcm-deflated"] = _dicom_bytes(deflated)
     baseline = _dataset(picture, bits_stored=8)
     baseline.PixelData = encapsulate([_pillow(Image.fromarray(picture), "JPEG", quality=90)])
     baseline["PixelData"].VR = "OB"

@@ -12,12 +12,15 @@
 - Sizes are checked against ``max_pixels`` from the header, before any pixel is decoded; a
   compressed frame must declare the same size in its own header (JPEG SOF, JPEG 2000 SIZ),
   because the decoders allocate what the codestream says, not what the DICOM header says.
+  A deflated data set may inflate to at most ``max_pixels`` x 8 bytes (pydicom inflates it
+  whole, before any check).
 """
 
 from __future__ import annotations
 
 import io
 import struct
+import zlib
 
 import numpy as np
 import pydicom
@@ -54,6 +57,11 @@ _PIXEL_DATA_TAGS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 _JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE,
                        0xCF, 0xF7})
 _J2K_SIZ = b"\xff\x4f\xff\x51"  # SOC followed by SIZ
+_DEFLATED = b"1.2.840.10008.1.2.1.99"
+#: Inflated bytes allowed per pixel of ``max_pixels`` (64-bit samples, or RGB at 16 bits, fit).
+_INFLATED_BYTES_PER_PIXEL = 8
+_LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN",
+                       b"UR", b"UT", b"UV"})
 _METADATA_TAGS = {
     "patient_id": "PatientID",
     "patient_name": "PatientName",
@@ -69,11 +77,16 @@ def decode_dicom(
 ) -> tuple[np.ndarray, np.ndarray, ImageMetadata]:
     """(pixels, display, metadata) of a DICOM file's first frame."""
     has_preamble = len(data) >= 132 and data[128:132] == b"DICM"
+    deflated_at = _deflated_data_set(data, has_preamble)
+    if deflated_at is not None:
+        _check_inflated_size(data, deflated_at, label, max_pixels * _INFLATED_BYTES_PER_PIXEL)
     ds = _read(data, label, has_preamble)
     try:
         rows, columns, frames = _check_header(ds, label, max_pixels)
         _check_codestream(ds, rows, columns, frames, label)
         pixels, display = _decode_first_frame(ds)
+        bit_depth = int(ds.get("BitsStored", 0) or ds.get("BitsAllocated", 0) or 0)
+        photometric = str(ds.get("PhotometricInterpretation", "") or "")
     except CxrError:
         raise
     except MemoryError as exc:
@@ -87,12 +100,50 @@ def decode_dicom(
         format="DICOM",
         width=columns,
         height=rows,
-        bit_depth=int(ds.get("BitsStored", 0) or ds.get("BitsAllocated", 0) or 0),
-        photometric=str(ds.get("PhotometricInterpretation", "") or ""),
+        bit_depth=bit_depth,
+        photometric=photometric,
         frames=frames,
         **{field: _text(ds, keyword) for field, keyword in _METADATA_TAGS.items()},
     )
     return pixels, display, metadata
+
+
+def _deflated_data_set(data: bytes, has_preamble: bool) -> int | None:
+    """Where the data set starts when the file meta information (group 0002, always explicit
+    VR little endian) names the Deflated Explicit VR Little Endian transfer syntax, else None."""
+    pos, syntax = (132 if has_preamble else 0), b""
+    while pos + 8 <= len(data) and data[pos : pos + 2] == b"\x02\x00":
+        element = int.from_bytes(data[pos + 2 : pos + 4], "little")
+        if data[pos + 4 : pos + 6] in _LONG_VRS:
+            length, head = int.from_bytes(data[pos + 8 : pos + 12], "little"), 12
+        else:
+            length, head = int.from_bytes(data[pos + 6 : pos + 8], "little"), 8
+        if element == 0x0010:
+            syntax = data[pos + head : pos + head + length].rstrip(b"\x00 ")
+        pos += head + length
+    return pos if syntax == _DEFLATED else None
+
+
+def _check_inflated_size(data: bytes, start: int, label: str, limit: int) -> None:
+    """Refuse a deflated data set that inflates to more than ``limit`` bytes, counting in 1 MB
+    steps (pydicom inflates it in one piece: a 1.5 MB file could ask for gigabytes)."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    pending, total = data[start:], 0
+    try:
+        while pending and not inflater.eof:
+            total += len(inflater.decompress(pending, 1 << 20))
+            pending = inflater.unconsumed_tail
+            if total > limit:
+                break
+        else:  # all input consumed: only a few bytes can still be buffered (flush inflates
+            total += len(inflater.flush())  # whatever input is left, so never after a break)
+    except zlib.error:
+        return  # not valid deflate data: the reader reports a damaged file
+    if total > limit:
+        raise ImageTooLargeError(
+            "This image is too large to open.",
+            detail=f"{label}: the deflated data set inflates to more than {limit} bytes",
+        )
 
 
 def _read(data: bytes, label: str, has_preamble: bool) -> Dataset:
@@ -356,8 +407,13 @@ def _invert(values: np.ndarray) -> np.ndarray:
 
 
 def _text(ds: Dataset, keyword: str) -> str | None:
-    value = ds.get(keyword)
-    if value is None:
+    """An optional text tag; None when absent or unreadable (a wrong VR or length in, say, the
+    Modality is no reason to refuse the image)."""
+    try:
+        value = ds.get(keyword)
+        if value is None:
+            return None
+        text = str(value).strip().strip("\x00").strip()
+    except Exception:  # noqa: BLE001 - pydicom raises its own types for damaged elements
         return None
-    text = str(value).strip().strip("\x00").strip()
     return text or None

@@ -163,3 +163,86 @@ def test_well_formed_compressed_dicom_still_opens() -> None:
 )
 def test_codestream_geometry(data: bytes, expected) -> None:
     assert dicom._codestream_geometry(data) == expected
+
+
+# A deflated DICOM (transfer syntax 1.2.840.10008.1.2.1.99) is inflated whole by pydicom before
+# anything is checked: a 1.5 MB file holding a 1.5 GB private element took 1.5 GB (MemoryError
+# under the fuzzer's cap, the OOM killer without it). Found by hand after the fuzzer's DICOM
+# seeds (no deflated seed then); fixed in core/dicom.py by counting the inflated size first.
+
+
+def _deflated_dicom(padding: int) -> bytes:
+    """A valid 64 x 64 deflated DICOM whose data set starts with a ``padding``-byte private OB
+    element of zeros; built from self-contained deflate segments, so it takes no time."""
+    import zlib
+
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    ds = dcm.make_dataset(_ramp())
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    whole = dcm.to_bytes(ds)
+    meta_end = 144 + struct.unpack("<I", whole[140:144])[0]
+    body = DicomBytesIO()
+    body.is_little_endian, body.is_implicit_VR = True, False
+    write_dataset(body, ds)
+
+    def segment(data: bytes, final: bool = False) -> bytes:
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return packer.compress(data) + packer.flush(zlib.Z_FINISH if final else zlib.Z_FULL_FLUSH)
+
+    chunk = 1 << 24
+    parts = [segment(struct.pack("<HH", 0x0009, 0x1000) + b"OB\x00\x00"
+                     + struct.pack("<I", padding))]
+    parts += [segment(bytes(chunk))] * (padding // chunk)
+    parts += [segment(bytes(padding % chunk)), segment(body.getvalue(), final=True)]
+    return whole[:meta_end] + b"".join(parts)
+
+
+def test_deflated_dicom_bomb_is_refused_before_inflating() -> None:
+    data = _deflated_dicom(1_500_000_000)
+    assert len(data) < 2_000_000
+    with Sandbox(jobs=1, timeout_s=10.0, memory_mb=2560, budget_mb=300) as sandbox:
+        outcome, detail, seconds, peak_mb = sandbox.run([(0, data)])[0]
+    assert (outcome, detail) == ("typed", "ImageTooLargeError")
+    assert peak_mb is None or peak_mb < 300
+
+
+def test_small_deflated_dicom_still_opens() -> None:
+    image = load_xray_bytes(_deflated_dicom(1000))
+    np.testing.assert_array_equal(image.display, _ramp())
+    assert dicom._deflated_data_set(_deflated_dicom(10), True) is not None
+    assert dicom._deflated_data_set(dcm.to_bytes(dcm.make_dataset(_ramp())), True) is None
+
+
+# Fuzz case 701 (seed dcm-raw-12bit, "VR b'SL' at 476"): the Modality element's VR changed from
+# CS to SL, so its 2 bytes are no whole number of 4-byte values. pydicom raised its own
+# BytesLengthException while the metadata was read, after the guarded decoding: an untyped
+# error. Fixed in core/dicom.py: optional text tags that cannot be read become None; the
+# essential ones are read inside the guarded block (a typed CorruptImageError).
+
+
+def _with_vr(data: bytes, tag: bytes, old_vr: bytes, new_vr: bytes) -> bytes:
+    at = data.index(tag + old_vr)
+    return data[:at] + tag + new_vr + data[at + len(tag) + 2 :]
+
+
+def test_unreadable_optional_tag_is_ignored() -> None:
+    ds = dcm.make_dataset(_ramp(), PatientID="P-1", PatientName="Doe^Janet")
+    data = dcm.to_bytes(ds)
+    data = _with_vr(data, b"\x08\x00\x60\x00", b"CS", b"SL")  # Modality: 2 bytes as SL
+    data = _with_vr(data, b"\x10\x00\x10\x00", b"PN", b"FD")  # PatientName: 10 bytes as FD
+    image = load_xray_bytes(data)
+    np.testing.assert_array_equal(image.display, _ramp())
+    meta = image.metadata
+    assert (meta.modality, meta.patient_name, meta.patient_id) == (None, None, "P-1")
+
+
+def test_unreadable_essential_tag_is_a_typed_error() -> None:
+    from cxr_desktop.core.errors import CorruptImageError
+
+    data = dcm.to_bytes(dcm.make_dataset(_ramp()))
+    data = _with_vr(data, b"\x28\x00\x04\x00", b"CS", b"FD")  # PhotometricInterpretation
+    with pytest.raises(CorruptImageError):
+        load_xray_bytes(data)

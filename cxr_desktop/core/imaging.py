@@ -268,7 +268,7 @@ def _decode_dicom(data: bytes, label: str, max_pixels: int):
 
 
 def _decode_pillow(data: bytes, fmt: str, label: str, max_pixels: int):
-    if fmt == "PNG" and data[12:16] == b"IHDR":  # Pillow reads on to the first IDAT chunk
+    if fmt == "PNG" and data[12:16] == b"IHDR" and len(data) >= 24:  # Pillow reads on to IDAT
         check_dimensions(*struct.unpack(">II", data[16:24]), max_pixels)
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as im:

@@ -246,3 +246,17 @@ def test_unreadable_essential_tag_is_a_typed_error() -> None:
     data = _with_vr(data, b"\x28\x00\x04\x00", b"CS", b"FD")  # PhotometricInterpretation
     with pytest.raises(CorruptImageError):
         load_xray_bytes(data)
+
+
+# Fuzz case 4844 of seed 1 (png-8bit: bit flips, then truncated to 21 bytes): the IHDR size
+# check before Pillow unpacked 8 bytes from a file that ends inside them (struct.error, an
+# untyped error). Fixed in core/imaging.py: the check needs the whole IHDR size.
+
+
+@pytest.mark.parametrize("cut", [13, 16, 21, 23])
+def test_png_cut_inside_the_ihdr_size_is_a_typed_error(cut: int) -> None:
+    from cxr_desktop.core.errors import CorruptImageError
+
+    data = _png(_ramp())[:cut]
+    with pytest.raises(CorruptImageError):
+        load_xray_bytes(data)

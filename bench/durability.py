@@ -2,8 +2,8 @@
 processes saving at once.
 
 Kill test: a child process opens ``History`` on one database and saves readings in a loop
-(realistic blobs: thumbnail, preview, heatmap ~40-60 KB in all), printing ``id patient sha``
-on stdout after each ``add`` returns. The parent kills it with SIGKILL after a random delay
+(realistic blobs: thumbnail, preview, heatmap ~40-60 KB in all; one in five is then reviewed),
+printing ``id patient sha`` on stdout after each ``add`` returns. The parent kills it with SIGKILL after a random delay
 (sometimes while it is still opening the database), then checks ``PRAGMA integrity_check`` and
 ``foreign_key_check``, that ``History`` reopens, and that every reading any child ever reported
 is present with the same content. The same database is used for every kill, so recovery after
@@ -92,6 +92,12 @@ def writer_main(db: str, tag: str, count: int, seed: int) -> int:
             print(f"ERROR add {type(exc).__name__}: {exc}", flush=True)
         else:
             print(f"{new_id} {reading.patient_id} {sha}", flush=True)
+            if rng.random() < 0.2:  # reviews are writes too (the blobs are not touched)
+                try:
+                    history.update_review(new_id, note=f"reviewed {n}", confirmed_label="Normal")
+                except Exception as exc:  # noqa: BLE001
+                    errors += 1
+                    print(f"ERROR review {type(exc).__name__}: {exc}", flush=True)
         n += 1
     history.close()
     return 1 if errors else 0

@@ -46,6 +46,8 @@ DEFAULT_BUDGET_MB = 1024
 START_TIMEOUT_S = 120.0
 #: A worker still holding this much after a case is replaced (leaks must not poison later cases).
 RESTART_ABOVE_MB = 512
+#: Case data starting with this makes the worker crash / hang / blow up (tests of the harness).
+SELF_TEST = b"\x00cxr-fuzz-self-test:"
 
 
 @dataclass
@@ -133,6 +135,8 @@ def _worker_main(conn: Connection, memory_bytes: int, budget_mb: int, folder: st
         start = time.perf_counter()
         detail = ""
         try:
+            if data.startswith(SELF_TEST):
+                _misbehave(data[len(SELF_TEST) :])
             image = load_xray(path)
             problem = _contract_problem(image)
             outcome, detail = ("error", problem) if problem else ("ok", "")
@@ -155,6 +159,20 @@ def _worker_main(conn: Connection, memory_bytes: int, budget_mb: int, folder: st
             outcome, detail = "memory", f"peak RSS {peak:.0f} MB > budget {budget_mb} MB ({detail})"
         conn.send((index, outcome, detail, seconds, peak, rss_mb()))
     os.unlink(path) if os.path.exists(path) else None
+
+
+def _misbehave(action: bytes) -> None:
+    """Self-test of the harness: behave like the defects it must catch."""
+    if action == b"crash":
+        os.abort()
+    elif action == b"hang":
+        while True:
+            time.sleep(1)
+    elif action == b"memory":
+        hog = bytearray(1 << 30)  # noqa: F841 - a decoder that trusts a huge header
+        raise MemoryError("self-test")
+    elif action == b"error":
+        raise KeyError("self-test")
 
 
 _MEMORY_WORDS = ("memoryerror", "out of memory", "out of free memory", "unable to allocate",

@@ -38,23 +38,20 @@ def test_fuzzing_the_loaders_finds_no_crash_hang_or_untyped_error() -> None:
     assert len(summary["by_seed"]) >= 12  # PNG, JPEG, TIFF, BMP and the DICOM variants
 
 
-def test_the_sandbox_reports_crashes_hangs_and_memory(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The harness itself: a worker that dies, hangs or blows up is counted, not fatal."""
-    from bench import fuzz
+def test_the_sandbox_reports_crashes_hangs_and_memory() -> None:
+    """The harness itself: a worker that dies, hangs, blows up or raises is counted, and the
+    cases after it still run (in a fresh worker)."""
+    from bench.fuzz import SELF_TEST
 
+    png = _png(np.zeros((32, 32), np.uint8))
+    cases = [(0, png), (1, b"not an image at all, just text" * 10)]
+    cases += [(2 + i, SELF_TEST + a) for i, a in enumerate((b"crash", b"hang", b"memory", b"error"))]
+    cases.append((6, png))
     with Sandbox(jobs=1, timeout_s=2.0, memory_mb=2048, budget_mb=256) as sandbox:
-        png = _png(np.zeros((32, 32), np.uint8))
-        results = sandbox.run([(0, png), (1, b"not an image at all, just text" * 10)])
-        assert results[0][0] == "ok" and results[1][0] == "typed"
-        # Kill the worker mid-case: the next case gets a fresh one.
-        worker = sandbox.workers[0]
-        worker.submit(2, png, 2.0)
-        worker.process.kill()
-        worker.process.join()
-        assert fuzz._exit_text(worker.process.exitcode) == "killed by SIGKILL"
-        worker.conn.close()
-        worker.start()
-        assert sandbox.run([(3, png)])[3][0] == "ok"
+        results = sandbox.run(cases)
+    outcomes = [results[i][0] for i in range(7)]
+    assert outcomes == ["ok", "typed", "crash", "hang", "memory", "error", "ok"]
+    assert results[2][1] == "killed by SIGABRT"
 
 
 # -- regressions found by the fuzzer (bench/fuzz.py), fixed in core/dicom.py --------------------

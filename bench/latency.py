@@ -136,15 +136,12 @@ def measure(path: Path | str, threads: int, size: int, runs: int, warmup: int = 
     return stats_ms(times)
 
 
-def fp32_model(int8_path: Path, folder: Path) -> tuple[Path, str]:
-    """(path of the fp32 counterpart, where it came from)."""
+def dequantized(int8_path: Path, folder: Path) -> Path:
     import onnx
 
-    if FP32_EXPORT.is_file():
-        return FP32_EXPORT, "the training run's fp32 export (runs/cxr3/fp32/model_fp32.onnx)"
     out = folder / "dequantized_fp32.onnx"
     onnx.save(dequantize_qdq(onnx.load(str(int8_path))), str(out))
-    return out, "the int8 QDQ graph de-quantized (float weights, Q/DQ pairs removed)"
+    return out
 
 
 def agreement(int8_path: Path, fp32_path: Path, size: int, n: int = 8) -> float:
@@ -161,6 +158,10 @@ def agreement(int8_path: Path, fp32_path: Path, size: int, n: int = 8) -> float:
     return worst
 
 
+def _threads(n: int) -> str:
+    return f"{n} thread{'s' * (n > 1)}"
+
+
 def run(ctx: Context) -> list[Figure]:
     from cxr_desktop.core.errors import ModelError
     from cxr_desktop.core.model_card import load_model_card
@@ -168,56 +169,54 @@ def run(ctx: Context) -> list[Figure]:
     runs = 30 if ctx.quick else 200
     section = "Model latency (batch 1, onnxruntime CPU, median)"
     figures: list[Figure] = []
-    details: dict = {"runs": runs}
-    results: dict[str, dict[int, float]] = {}
+    details: dict = {"runs_per_figure": runs, "warmup": 20}
+    models: list[tuple[str, str, Path, int, str]] = []  # key, label, path, size, note
     with tempfile.TemporaryDirectory(prefix="cxr-latency-") as tmp:
         folder = Path(tmp)
         try:
             card = load_model_card(ctx.model_dir)
-            int8 = card.model_path
-            size = card.preprocess.input_size
-            if not int8.is_file():
-                raise ModelError("missing", detail=str(int8))
+            if not card.model_path.is_file():
+                raise ModelError("missing", detail=str(card.model_path))
         except ModelError as exc:
-            card, int8, size = None, None, 224
+            card = None
             why = f"no trained model in {ctx.model_dir} ({exc.detail or exc.message})"
-            figures += [not_measured(section, f"int8 model, {t} thread{'s' * (t > 1)}", why, "ms")
+            figures += [not_measured(section, f"int8 model, {_threads(t)}", why, "ms")
                         for t in (1, 2)]
-        models: list[tuple[str, Path, int]] = []
-        if int8 is not None:
-            fp32, origin = fp32_model(int8, folder)
-            details["fp32_source"] = origin
-            details["int8_vs_fp32_max_logit_diff"] = round(agreement(int8, fp32, size), 4)
-            details["int8_file_mb"] = round(int8.stat().st_size / 1e6, 2)
-            details["fp32_file_mb"] = round(fp32.stat().st_size / 1e6, 2)
-            models += [(f"int8 ({card.name} {card.version}, {size} px)", int8, size),
-                       ("fp32 counterpart", fp32, size)]
+        if card is not None:
+            int8, size = card.model_path, card.preprocess.input_size
+            models.append(("int8", f"int8 {card.name} {card.version} ({size} px)", int8, size,
+                           f"{int8.stat().st_size / 1e6:.2f} MB"))
+            if FP32_EXPORT.is_file():
+                models.append(("fp32", "fp32, the training run's export", FP32_EXPORT, size,
+                               "runs/cxr3/fp32/model_fp32.onnx"))
+            back = dequantized(int8, folder)
+            models.append(("fp32-dq", "fp32, the int8 graph de-quantized", back, size,
+                           "float weights, Q/DQ pairs removed"))
+            for key, _, path, _, _ in models[1:]:
+                details[f"int8_vs_{key}_max_logit_diff"] = round(agreement(int8, path, size), 4)
         dense = build_densenet121(folder / "densenet121.onnx")
-        models.append(("DenseNet-121 fp32, 224 px", dense, 224))
-        for label, path, s in models:
-            results[label] = {}
+        models.append(("densenet", "DenseNet-121 fp32 (224 px)", dense, 224,
+                       "onnx.helper, random weights, 6.96 M parameters"))
+        results: dict[str, dict[int, float]] = {}
+        for key, label, path, size, note in models:
+            results[key] = {}
             for threads in (1, 2):
-                stats = measure(path, threads, s, runs)
-                results[label][threads] = stats["median"]
-                details[f"{label} / {threads}t"] = {k: round(v, 3) for k, v in stats.items()}
-                note = ""
-                if label.startswith("fp32"):
-                    note = details["fp32_source"]
-                figures.append(Figure(section, f"{label}, {threads} thread{'s' * (threads > 1)}",
+                stats = measure(path, threads, size, runs)
+                results[key][threads] = stats["median"]
+                details[f"{key}_{threads}t_ms"] = {k: round(v, 3) for k, v in stats.items()}
+                figures.append(Figure(section, f"{label}, {_threads(threads)}",
                                       round(stats["median"], 2), "ms",
-                                      note + (f"; p90 {stats['p90']:.2f}" if note else
-                                              f"p90 {stats['p90']:.2f}")))
+                                      f"{note}; p90 {stats['p90']:.2f}"))
     ctx.details["latency"] = details
-    dense_label = models[-1][0]
-    for label, _, _ in models[:-1]:
-        for threads in (1, 2):
-            ratio = results[dense_label][threads] / results[label][threads]
-            figures.append(Figure(section, f"DenseNet-121 / {label.split(' (')[0]}, "
-                                  f"{threads} thread{'s' * (threads > 1)}", round(ratio, 1), "x",
-                                  "how many times faster than the DenseNet-121 baseline"))
-    if len(models) == 3:
-        for threads in (1, 2):
-            ratio = results[models[1][0]][threads] / results[models[0][0]][threads]
-            figures.append(Figure(section, f"fp32 / int8, {threads} thread{'s' * (threads > 1)}",
-                                  round(ratio, 2), "x"))
+    fp32 = "fp32" if "fp32" in results else "fp32-dq"
+    labels = {m[0]: m[1] for m in models}
+    ratios = [("DenseNet-121 / int8", "densenet", "int8", "how many times faster the shipped model is"),
+              ("DenseNet-121 / fp32", "densenet", fp32, labels.get(fp32, "")),
+              ("fp32 / int8", fp32, "int8", "what int8 quantization gains")]
+    for name, top, bottom, note in ratios:
+        if top in results and bottom in results:
+            for threads in (1, 2):
+                figures.append(Figure(section, f"{name}, {_threads(threads)}",
+                                      round(results[top][threads] / results[bottom][threads], 2),
+                                      "x", note))
     return figures

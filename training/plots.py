@@ -21,12 +21,13 @@ def training_curves(history: list[dict], path: Path) -> None:
     epochs = [h["epoch"] for h in history]
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
     a.plot(epochs, [h["train_loss"] for h in history], label="train (augmented, weighted)")
-    a.plot(epochs, [h["val_loss"] for h in history], label="val")
+    ev = [h for h in history if "val_loss" in h]
+    a.plot([h["epoch"] for h in ev], [h["val_loss"] for h in ev], "o-", label="val")
     a.set_xlabel("epoch"), a.set_ylabel("loss"), a.legend(), a.set_title("Loss")
     b.plot(epochs, [h["train_acc"] for h in history], label="train (augmented)")
-    b.plot(epochs, [h["val_acc"] for h in history], label="val (EMA weights)")
+    b.plot([h["epoch"] for h in ev], [h["val_acc"] for h in ev], "o-", label="val (EMA weights)")
     b.set_xlabel("epoch"), b.set_ylabel("accuracy"), b.legend(), b.set_title("Accuracy")
-    b.set_ylim(max(0.5, min(h["val_acc"] for h in history) - 0.05), 1.0)
+    b.set_ylim(max(0.5, min(h["val_acc"] for h in ev) - 0.05), 1.0)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

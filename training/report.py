@@ -109,8 +109,8 @@ Research and education data; not a clinically validated data set.
 
 ## Known bias: age
 Every Viral Pneumonia image is of a child and every COVID-19 image is of an adult, so "child"
-alone predicts "viral pneumonia". Training counters it by giving pediatric Normals 40% of the
-Normal class's loss weight (they are ~13% of Normals). The probe on `val`:
+alone predicts "viral pneumonia". Training counters it by giving pediatric Normals
+{cfg['pediatric_normal_share'] * 100:.0f}% of the Normal class's loss weight (they are ~13% of Normals). The probe on `val`:
 
 | | n | called Viral Pneumonia |
 |---|---|---|
@@ -182,7 +182,8 @@ here; the synthetic stand-ins are crude. Expect some of those to pass the gate.
 int8 vs fp32: top-1 agreement {_pct(m['fp32']['int8_fp32_top1_agreement'], 2)}; fp32 val accuracy {_pct(m['fp32']['val_accuracy'], 2)}.
 
 ## Training
-ResNet, width {cfg['width']}, blocks {cfg['blocks']}, {cfg['epochs']} epochs, AdamW (lr {cfg['lr']}, wd
+ResNet, width {cfg['width']}, blocks {cfg['blocks']}, {cfg['epochs']} epochs (the first
+{int(cfg['epochs'] * cfg.get('low_res_fraction', 0))} at {cfg.get('low_res_size', 224)} px, then 224 px), AdamW (lr {cfg['lr']}, wd
 {cfg['weight_decay']}), warmup + cosine, label smoothing {cfg['label_smoothing']}, EMA of weights
 ({cfg['ema_decay']}), bf16 autocast + channels_last, class-balanced and age-balanced loss, augmentation
 (rotation, zoom, aspect ratio, shift, resolution loss, blur, contrast/brightness/gamma, noise,

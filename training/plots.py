@@ -75,11 +75,15 @@ def ood_scores(val: np.ndarray, negatives: dict[str, np.ndarray], path: Path) ->
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
     bins = np.logspace(-2, 4, 70)
-    ax.hist(np.clip(val, 1e-2, 1e4), bins=bins, alpha=0.6, label="val chest X-rays", density=True)
+    def share(x: np.ndarray) -> np.ndarray:  # each group's bars sum to 1, whatever its size
+        return np.full(len(x), 1.0 / max(1, len(x)))
+
+    ax.hist(np.clip(val, 1e-2, 1e4), bins=bins, alpha=0.6, label="val chest X-rays", weights=share(val))
     for name, s in negatives.items():
-        ax.hist(np.clip(s, 1e-2, 1e4), bins=bins, alpha=0.5, label=name, density=True)
+        ax.hist(np.clip(s, 1e-2, 1e4), bins=bins, alpha=0.5, label=name, weights=share(s))
     ax.axvline(1.0, color="k", ls="--", label="threshold")
-    ax.set_xscale("log"), ax.set_xlabel("OOD score (score / threshold)"), ax.legend()
+    ax.set_xscale("log"), ax.set_xlabel("OOD score (largest score / threshold)"), ax.set_ylabel("share of images")
+    ax.legend()
     ax.set_title("Out-of-distribution score")
     fig.tight_layout()
     fig.savefig(path)

@@ -71,8 +71,9 @@ def format_markdown(figures: list[Figure], meta: dict) -> str:
         "```",
         "",
         f"Machine: {meta['machine']['cpu']}, {meta['machine']['cores']} cores, Python "
-        f"{meta['machine']['python']}; load average at start "
-        f"{meta['machine']['load_1min_at_start']:.1f}. Commit {meta['commit']}, "
+        f"{meta['machine']['python']}; 1-minute load average "
+        f"{meta['machine']['load_1min_at_start']:.1f} at the start, "
+        f"{meta['machine']['load_1min_at_end']:.1f} at the end. Commit {meta['commit']}, "
         f"{meta['finished_utc'][:16].replace('T', ' ')} UTC, {meta['seconds'] / 60:.1f} min.",
         "",
         "The machine is shared and noisy (±30%): compare medians and re-run before trusting a "
@@ -150,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         timings[name] = round(time.perf_counter() - t0, 1)
         ctx.log(f"[bench] {name} done in {timings[name]:.0f} s")
     meta["seconds"] = time.perf_counter() - started
+    meta["machine"]["load_1min_at_end"] = machine()["load_1min_at_start"]
     meta["finished_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     meta["suite_seconds"] = timings
     print(format_table(figures))

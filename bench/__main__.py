@@ -56,7 +56,8 @@ def format_table(figures: list[Figure]) -> str:
         if f.section != section:
             section = f.section
             lines += ["", section, "-" * len(section)]
-        lines.append(f"  {f.name:<{width}}  {_value(f):>{vwidth}}  {f.note}".rstrip())
+        note = " ".join(f.note.split())  # one line per figure, whatever a note holds
+        lines.append(f"  {f.name:<{width}}  {_value(f):>{vwidth}}  {note}".rstrip())
     return "\n".join(lines[1:])
 
 
@@ -84,7 +85,8 @@ def format_markdown(figures: list[Figure], meta: dict) -> str:
         if f.section != section:
             section = f.section
             out += ["", f"## {section}", "", "| | | |", "|---|---:|---|"]
-        out.append(f"| {f.name} | {_value(f)} | {f.note} |")
+        note = " ".join(f.note.split()).replace("|", "/")
+        out.append(f"| {f.name} | {_value(f)} | {note} |")
     return "\n".join(out) + "\n"
 
 

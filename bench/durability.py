@@ -141,8 +141,13 @@ def check_database(
         bad_keys = conn.execute("PRAGMA foreign_key_check").fetchall()
         if bad_keys:
             integrity += f"; foreign_key_check: {len(bad_keys)} rows"
-        present = dict(conn.execute("SELECT id, patient_id FROM readings"))
+        has_table = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'readings'").fetchone()
+        # Killed before its first History() had created the schema: an empty database is fine
+        # as long as no save had returned (then ``expected`` is empty too).
+        present = dict(conn.execute("SELECT id, patient_id FROM readings")) if has_table else {}
         check = set(expected) if blobs_of is None else blobs_of & set(expected)
+        check = check if has_table else set()
         shas = {}
         for rid in check:
             row = conn.execute(

@@ -51,3 +51,16 @@ def test_the_checker_notices_a_lost_or_changed_reading(tmp_path: Path) -> None:
     assert integrity == "ok" and sorted(lost) == [r[0] for r in rows]
     expected = {999: ("t-999", "0" * 16)}
     assert check_database(db, expected, blobs_of=set())[1] == [999]
+
+
+def test_check_accepts_a_writer_killed_before_it_created_the_schema(tmp_path: Path) -> None:
+    """Regression (CI): the first kill landed before History() had migrated the new file."""
+    import sqlite3
+
+    from bench.durability import check_database
+
+    db = tmp_path / "empty.sqlite3"
+    sqlite3.connect(db).close()
+    assert check_database(db, {}) == ("ok", [])
+    integrity, lost = check_database(db, {1: ("p1", "sha")})
+    assert integrity == "ok" and lost == [1]

@@ -55,10 +55,6 @@ def test_the_checker_notices_a_lost_or_changed_reading(tmp_path: Path) -> None:
 
 def test_check_accepts_a_writer_killed_before_it_created_the_schema(tmp_path: Path) -> None:
     """Regression (CI): the first kill landed before History() had migrated the new file."""
-    import sqlite3
-
-    from bench.durability import check_database
-
     db = tmp_path / "empty.sqlite3"
     sqlite3.connect(db).close()
     assert check_database(db, {}) == ("ok", [])

@@ -471,7 +471,7 @@ def run(ctx: Context) -> list[Figure]:
     seeds = len(summary["by_seed"])
     return [
         Figure(section, "cases (mutated files)", report.cases, "",
-               f"{seeds} seed files: PNG 8/16-bit, JPEG, TIFF, BMP, DICOM raw/RLE/J2K/JPEG"),
+               f"{seeds} seed files: JPEG, PNG, TIFF, BMP, GIF, WebP, DICOM raw/deflated/RLE/J2K/JPEG"),
         Figure(section, "decoded / typed error", f"{c['ok']} / {c['typed']}"),
         Figure(section, "untyped exceptions", c["error"]),
         Figure(section, "crashes", c["crash"]),

@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import os
+import random
 import shutil
 import sqlite3
 import threading
@@ -326,6 +327,22 @@ def _storage_error(exc: BaseException, action: str, where: Path | str | None = N
 # ---------------------------------------------------------------------------------------------
 
 
+def _enable_wal(conn: sqlite3.Connection) -> str:
+    """Switch to the WAL journal, retrying while another process holds the lock.
+
+    SQLite may answer "database is locked" at once here, without waiting for busy_timeout (two
+    processes creating the same new history at the same moment), so the wait is ours.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02 + random.random() * 0.05)
+
+
 def _row_to_reading(row: tuple[Any, ...], images: tuple[Any, ...] = (None, None, None)) -> Reading:
     values = dict(zip(_COLUMNS, row, strict=True))
     try:
@@ -539,7 +556,7 @@ class History:
             raise _storage_error(exc, "open", self.path) from exc
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = _enable_wal(conn)
             if str(mode).lower() != "wal":
                 log.warning("history: WAL journal not available (journal_mode=%s)", mode)
             conn.execute("PRAGMA synchronous = FULL")

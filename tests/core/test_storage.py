@@ -618,6 +618,29 @@ def _add_many(path: str, tag: str, n: int, barrier=None) -> None:
             h.add(make_reading(patient_id=f"{tag}-{i}"))
 
 
+def _open_at_once(path: str, barrier) -> None:
+    barrier.wait(timeout=60)
+    with History(Path(path)) as h:
+        h.add(make_reading(patient_id="first-open"))
+
+
+def test_processes_creating_the_same_new_history_at_once_all_succeed(db_path: Path) -> None:
+    """Regression (CI, under load): switching a brand-new file to WAL answered "database is
+    locked" at once, without waiting, when another process was creating it too."""
+    context = multiprocessing.get_context("spawn")
+    for attempt in range(3):
+        path = db_path.with_name(f"new-{attempt}.sqlite3")
+        barrier = context.Barrier(6)
+        processes = [context.Process(target=_open_at_once, args=(str(path), barrier)) for _ in range(6)]
+        for p in processes:
+            p.start()
+        for p in processes:
+            p.join(timeout=120)
+        assert [p.exitcode for p in processes] == [0] * 6
+        with History(path) as h:
+            assert h.count() == 6 and h.pragma("journal_mode") == "wal"
+
+
 def test_two_connections_in_threads_lose_nothing(db_path: Path) -> None:
     History(db_path).close()
     errors: list[BaseException] = []

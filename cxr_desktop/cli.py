@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from cxr_desktop import APP_NAME, __version__, paths
 from cxr_desktop.core.errors import CxrError
+from cxr_desktop.log_files import QuietRotatingFileHandler
 from cxr_desktop.smoke import SMOKE_ENV
 
 log = logging.getLogger("cxr_desktop.cli")
@@ -74,14 +75,6 @@ class _OneLineFormatter(logging.Formatter):
         return super().format(record)
 
 
-class _QuietFileHandler(logging.handlers.RotatingFileHandler):
-    """The log file. When it cannot be written (read-only folder, full disk) the lines are
-    dropped: the user gets one-line messages, never logging's "--- Logging error ---" traces."""
-
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging API
-        pass
-
-
 class _LoggingSetup:
     """Console (WARNING, one line) + log file (INFO, with tracebacks); undone on exit so that
     calling ``main`` repeatedly in one process (tests) leaves no handlers behind."""
@@ -106,7 +99,7 @@ class _LoggingSetup:
             folder = paths.log_dir()
             folder.mkdir(parents=True, exist_ok=True)
             self.log_file = folder / LOG_FILENAME
-            handler = _QuietFileHandler(
+            handler = QuietRotatingFileHandler(
                 self.log_file, maxBytes=1 << 20, backupCount=2, encoding="utf-8", delay=True
             )
             handler.setLevel(logging.INFO)

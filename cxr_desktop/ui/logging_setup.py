@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 
 from cxr_desktop import APP_NAME, __version__, paths
+from cxr_desktop.log_files import QuietRotatingFileHandler
 
 LOG_FILE = "cxr-desktop.log"
 FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
@@ -41,7 +42,7 @@ def setup_logging(level: int = logging.INFO, log_folder: Path | None = None) -> 
     log_path: Path | None = folder / LOG_FILE
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.handlers.RotatingFileHandler(
+        handlers.append(QuietRotatingFileHandler(
             log_path, maxBytes=2_000_000, backupCount=5, encoding="utf-8", delay=True))
     except OSError:
         log_path = None

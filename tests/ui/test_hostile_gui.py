@@ -59,3 +59,18 @@ def test_newer_history_keeps_the_window_and_the_file(
     assert any("newer version" in text for text in dialogs_log.texts())
     window.close()
     assert sha(db) == digest
+
+
+def test_unwritable_log_file_prints_no_logging_tracebacks(tmp_path, capsys, restore_logging):
+    """Regression: a log folder that exists but cannot be written printed "--- Logging error ---"
+    with a traceback for every log line."""
+    import logging
+
+    from cxr_desktop.ui.logging_setup import LOG_FILE, setup_logging
+
+    folder = tmp_path / "logs"
+    (folder / LOG_FILE).mkdir(parents=True)  # the log "file" is a folder: opening it fails, even as root
+    setup_logging(log_folder=folder)
+    logging.getLogger("cxr_desktop.test").warning("a line that cannot be written to the file")
+    err = capsys.readouterr().err
+    assert "Logging error" not in err and "Traceback" not in err

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +13,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import cxr_desktop.ui  # noqa: F401  (applies the PySide6 work-around before Qt is used)
 from cxr_desktop.core.storage import History
 from cxr_desktop.ui.app import create_main_window
 from cxr_desktop.ui.main_window import MainWindow
@@ -127,3 +129,19 @@ def settle(qtbot, view) -> None:
 def history_count(home: Path) -> int:
     with History(home / "history.sqlite3") as history:
         return history.count()
+
+
+@pytest.fixture
+def restore_logging():
+    saved = {name: (list(logging.getLogger(name).handlers), logging.getLogger(name).propagate,
+                    logging.getLogger(name).level) for name in ("cxr_desktop", "qt")}
+    hooks = (sys.excepthook, threading.excepthook)
+    yield
+    sys.excepthook, threading.excepthook = hooks
+    for name, (handlers, propagate, level) in saved.items():
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            if handler not in handlers:
+                logger.removeHandler(handler)
+                handler.close()
+        logger.propagate, logger.level = propagate, level

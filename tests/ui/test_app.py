@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
-import threading
 
 import pytest
 from PySide6.QtCore import QTimer, qInstallMessageHandler, qWarning
@@ -18,22 +17,6 @@ from cxr_desktop.ui.app import create_application, create_main_window, load_clas
 from cxr_desktop.ui.dialogs import AboutDialog, DisclaimerDialog, about_html
 from cxr_desktop.ui.settings import AppSettings
 from tests.ui.conftest import wait_for_reading
-
-
-@pytest.fixture
-def restore_logging():
-    saved = {name: (list(logging.getLogger(name).handlers), logging.getLogger(name).propagate,
-                    logging.getLogger(name).level) for name in ("cxr_desktop", "qt")}
-    hooks = (sys.excepthook, threading.excepthook)
-    yield
-    sys.excepthook, threading.excepthook = hooks
-    for name, (handlers, propagate, level) in saved.items():
-        logger = logging.getLogger(name)
-        for handler in list(logger.handlers):
-            if handler not in handlers:
-                logger.removeHandler(handler)
-                handler.close()
-        logger.propagate, logger.level = propagate, level
 
 
 def test_application_identity_and_fonts(qapp):

@@ -472,8 +472,9 @@ def test_old_database_is_migrated_and_reopen_is_idempotent(db_path: Path, kind: 
 
 
 def test_failed_migration_rolls_back(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(storage, "MIGRATIONS", [*MIGRATIONS, "CREATE TABLE x (a); SELECT * FROM nope;"])
-    monkeypatch.setattr(storage, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    # The schema module is where History reads them (the package only re-exports them).
+    monkeypatch.setattr(storage.schema, "MIGRATIONS", [*MIGRATIONS, "CREATE TABLE x (a); SELECT * FROM nope;"])
+    monkeypatch.setattr(storage.schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with pytest.raises(StorageError):
         History(db_path)
     assert user_version(db_path) == SCHEMA_VERSION  # v1 committed, v2 rolled back whole

@@ -17,31 +17,11 @@ from cxr_desktop.core.storage.sqlite_errors import _storage_error
 
 log = logging.getLogger("cxr_desktop.core.storage")
 
-#: Text columns of the CSV export (guarded against spreadsheet formula injection).
-_CSV_HEAD = (
-    "id",
-    "created_utc",
-    "patient_id",
-    "patient_name",
-    "source_path",
-    "file_sha256",
-    "file_format",
-    "width",
-    "height",
-    "label",
-)
-_CSV_TAIL = (
-    "uncertain",
-    "out_of_distribution",
-    "ood_score",
-    "model_name",
-    "model_version",
-    "model_sha256",
-    "inference_ms",
-    "note",
-    "confirmed_label",
-    "reviewed_utc",
-)
+#: CSV columns: the table's own, with one ``p_<label>`` column per class in place of the
+#: JSON ``probabilities`` (inserted after ``label``).
+_SPLIT = _COLUMNS.index("label") + 1
+_CSV_HEAD = tuple(c for c in _COLUMNS[:_SPLIT] if c != "probabilities")
+_CSV_TAIL = _COLUMNS[_SPLIT:]
 
 
 def _csv_cell(value: Any) -> Any:

@@ -85,8 +85,12 @@ head -3 "$out"
 [ "$(grep -c '"label"' "$out")" -eq 12 ]
 if grep -q '"error"' "$out"; then echo "predict reported errors" >&2; exit 1; fi
 run QT_QPA_PLATFORM=offscreen cxr-desktop --smoke-test "$one" | tail -1
-run unshare -n -- cxr-desktop predict --json "$one"
-run QT_QPA_PLATFORM=offscreen unshare -n -- cxr-desktop --smoke-test "$one" | tail -1
+if unshare -n true 2>/dev/null; then
+    run unshare -n -- cxr-desktop predict --json "$one"
+    run QT_QPA_PLATFORM=offscreen unshare -n -- cxr-desktop --smoke-test "$one" | tail -1
+else  # a container without CAP_SYS_ADMIN: the strace tests below still check for sockets
+    echo "WARNING: unshare -n is not permitted here; skipping the no-network-namespace runs" >&2
+fi
 CXR_FROZEN_EXE=/usr/bin/cxr-desktop "$PY" -m pytest -q -p no:cacheprovider \
     -m packaging tests/packaging -k installed
 

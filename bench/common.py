@@ -75,7 +75,12 @@ def rss_mb(pid: int | None = None) -> float | None:
 
 
 def peak_rss_mb(pid: int | None = None) -> float | None:
-    return _status_kb(pid, "VmHWM:")
+    peak = _status_kb(pid, "VmHWM:")
+    if peak is None and pid is None:  # a kernel without VmHWM: the lifetime peak instead
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return peak
 
 
 def _status_kb(pid: int | None, key: str) -> float | None:

@@ -136,7 +136,7 @@ def _worker_main(conn: Connection, memory_bytes: int, budget_mb: int, folder: st
         detail = ""
         try:
             if data.startswith(SELF_TEST):
-                _misbehave(data[len(SELF_TEST) :])
+                _misbehave(data[len(SELF_TEST) :], budget_mb)
             image = load_xray(path)
             problem = _contract_problem(image)
             outcome, detail = ("error", problem) if problem else ("ok", "")
@@ -161,16 +161,22 @@ def _worker_main(conn: Connection, memory_bytes: int, budget_mb: int, folder: st
     os.unlink(path) if os.path.exists(path) else None
 
 
-def _misbehave(action: bytes) -> None:
+def _misbehave(action: bytes, budget_mb: int) -> None:
     """Self-test of the harness: behave like the defects it must catch."""
     if action == b"crash":
         os.abort()
     elif action == b"hang":
         while True:
             time.sleep(1)
-    elif action == b"memory":
-        hog = bytearray(1 << 30)  # noqa: F841 - a decoder that trusts a huge header
-        raise MemoryError("self-test")
+    elif action == b"memory":  # a decoder that trusts a huge header: asks for more than the cap
+        import resource
+
+        cap = resource.getrlimit(resource.RLIMIT_AS)[0]
+        hog = bytearray(cap if cap != resource.RLIM_INFINITY else 1 << 50)  # noqa: F841
+        raise AssertionError("the address-space cap did not stop a cap-sized allocation")
+    elif action == b"rss":  # within the cap but over the per-file RSS budget; touches ~budget+64 MB
+        hog = bytearray((budget_mb + 64) << 20)
+        del hog
     elif action == b"error":
         raise KeyError("self-test")
 

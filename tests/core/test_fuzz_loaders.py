@@ -45,13 +45,18 @@ def test_the_sandbox_reports_crashes_hangs_and_memory() -> None:
 
     png = _png(np.zeros((32, 32), np.uint8))
     cases = [(0, png), (1, b"not an image at all, just text" * 10)]
-    cases += [(2 + i, SELF_TEST + a) for i, a in enumerate((b"crash", b"hang", b"memory", b"error"))]
-    cases.append((6, png))
-    with Sandbox(jobs=1, timeout_s=2.0, memory_mb=2048, budget_mb=256) as sandbox:
+    actions = (b"crash", b"hang", b"memory", b"rss", b"error")
+    cases += [(2 + i, SELF_TEST + a) for i, a in enumerate(actions)]
+    cases.append((7, png))
+    # The time limit is generous because only the hang case should ever reach it: a slow CI
+    # machine must not turn a quick case into a "hang".
+    with Sandbox(jobs=1, timeout_s=8.0, memory_mb=2048, budget_mb=128) as sandbox:
         results = sandbox.run(cases)
-    outcomes = [results[i][0] for i in range(7)]
-    assert outcomes == ["ok", "typed", "crash", "hang", "memory", "error", "ok"]
+    outcomes = [results[i][0] for i in range(8)]
+    assert outcomes == ["ok", "typed", "crash", "hang", "memory", "memory", "error", "ok"]
     assert results[2][1] == "killed by SIGABRT"
+    assert "MemoryError" in results[4][1]  # stopped by the address-space cap
+    assert "peak RSS" in results[5][1]  # within the cap, over the per-file budget
 
 
 # -- regressions found by the fuzzer (bench/fuzz.py), fixed in core/dicom.py --------------------

@@ -55,7 +55,7 @@ def test_newer_history_keeps_the_window_and_the_file(
     qtbot.addWidget(window)
     assert window.history is None and "newer version" in (window.history_error or "")
     assert window.classifier is not None  # readings can still be made, just not saved
-    qtbot.waitUntil(lambda: dialogs_log.calls != [], timeout=2000)
+    qtbot.waitUntil(lambda: dialogs_log.calls != [], timeout=10_000)
     assert any("newer version" in text for text in dialogs_log.texts())
     window.close()
     assert sha(db) == digest

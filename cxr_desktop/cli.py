@@ -382,6 +382,7 @@ def _cmd_predict(args: argparse.Namespace, logging_setup: _LoggingSetup) -> int:
                     "uncertain": prediction.uncertain,
                     "out_of_distribution": ood,
                     "ood_score": _json_float(prediction.ood_score),
+                    "ood_reason": prediction.ood_reason,
                     "model": f"{prediction.model_name} {prediction.model_version}",
                     "ms": _json_float(ms, 2),
                 }
@@ -391,6 +392,8 @@ def _cmd_predict(args: argparse.Namespace, logging_setup: _LoggingSetup) -> int:
             else:
                 if ood:
                     text = f"{name}: not a chest X-ray"
+                    if prediction.ood_reason:
+                        text += f". {prediction.ood_reason}"
                 else:
                     text = (
                         f"{name}: {card.display_label(prediction.label)} "

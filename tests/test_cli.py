@@ -21,7 +21,8 @@ from tests.conftest import REPO_ROOT
 from tests.helpers import LABELS
 
 PREDICTION_KEYS = {
-    "file", "label", "probabilities", "uncertain", "out_of_distribution", "ood_score", "model", "ms",
+    "file", "label", "probabilities", "uncertain", "out_of_distribution", "ood_score", "ood_reason",
+    "model", "ms",
 }  # fmt: skip
 
 
@@ -140,6 +141,21 @@ def test_predict_text_output(capsys, tiny_model_dir: Path, images: dict[str, Pat
     assert white == f"{images['white']}: not a chest X-ray"
     assert text.startswith(f"{images['text']}: error: ")
     assert "Traceback" not in err
+
+
+def test_predict_says_why_a_dicom_header_rules_the_image_out(
+    capsys, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    from tests.core import dicom_factory as dcm
+
+    ramp = np.linspace(70, 190, 300, dtype=np.float32)[None, :].repeat(360, axis=0).astype(np.uint8)
+    mr = dcm.write(tmp_path / "knee.dcm", dcm.make_dataset(ramp, Modality="MR"))
+    code, out, _ = run_main(capsys, "predict", mr, "--model-dir", tiny_model_dir)
+    assert out.strip() == f"{mr}: not a chest X-ray. The file says it is an MRI scan (DICOM modality MR)."
+    code, out, _ = run_main(capsys, "predict", mr, "--json", "--model-dir", tiny_model_dir)
+    (obj,) = [json.loads(line) for line in out.splitlines()]
+    assert obj["out_of_distribution"] is True and obj["label"] is None
+    assert obj["ood_reason"] == "The file says it is an MRI scan (DICOM modality MR)."
 
 
 def test_predict_all_good_exits_zero(capsys, tiny_model_dir: Path, images: dict[str, Path]) -> None:

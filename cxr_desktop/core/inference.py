@@ -6,7 +6,8 @@ The ONNX model takes ``image`` (N, 1, S, S) float32 and returns
   ood_scores  (N, M)       raw out-of-distribution scores, one per entry of the card's ``ood.scores``
 Each OOD score is divided by its threshold; the largest ratio is ``Prediction.ood_score`` and an
 image is out of distribution when it exceeds 1. A colour check joins in when the card sets
-``ood.max_colorfulness``: radiographs are grey even when saved as RGB.
+``ood.max_colorfulness``: radiographs are grey even when saved as RGB. A DICOM header that names
+another modality, body part or a lateral view also rules the image out (``header_check``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from cxr_desktop.core.errors import ModelError
+from cxr_desktop.core.header_check import header_conflict
 from cxr_desktop.core.model_card import ModelCard, load_model_card, sha256_file
 from cxr_desktop.core.preprocess import preprocess
 from cxr_desktop.core.types import Prediction, XrayImage
@@ -114,8 +116,12 @@ class Classifier:
         probs = softmax(logits[0], card.temperature)
         top = int(np.argmax(probs))
         ood_score = float(self.ood_ratio(ood_raw)[0])
+        ood_reason = header_conflict(image.metadata)
         if card.max_colorfulness is not None:  # a colourful picture is not a radiograph
-            ood_score = max(ood_score, image.metadata.colorfulness / card.max_colorfulness)
+            colour = image.metadata.colorfulness / card.max_colorfulness
+            if colour > 1.0 and ood_reason is None:
+                ood_reason = "The picture is in colour; X-rays are grey."
+            ood_score = max(ood_score, colour)
         heatmap = heatmap_to_image_size(cam[0, top], image.width, image.height) if with_heatmap else None
         t3 = time.perf_counter()
         return Prediction(
@@ -124,7 +130,7 @@ class Classifier:
             label=card.labels[top],
             confidence=float(probs[top]),
             uncertain=bool(probs[top] < card.uncertain_below),
-            out_of_distribution=bool(ood_score > 1.0),
+            out_of_distribution=bool(ood_score > 1.0 or ood_reason is not None),
             ood_score=ood_score,
             heatmap=heatmap,
             model_name=card.name,
@@ -136,4 +142,5 @@ class Classifier:
                 "postprocess": (t3 - t2) * 1e3,
                 "total": (t3 - t0) * 1e3,
             },
+            ood_reason=ood_reason,
         )

@@ -71,6 +71,9 @@ class Prediction:
     model_version: str
     model_sha256: str
     timings_ms: dict[str, float] = field(default_factory=dict)
+    #: Why the image was judged not a frontal chest X-ray, in words for the user (None: accepted,
+    #: or the model's own gate said so without a more specific reason).
+    ood_reason: str | None = None
 
     @property
     def probability_by_label(self) -> dict[str, float]:

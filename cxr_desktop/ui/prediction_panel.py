@@ -44,11 +44,13 @@ class ResultView:
     model_version: str
     time_ms: float | None
     origin: str = ""  # e.g. 'Saved reading #12, 26 Nov 2026 18:25'
+    ood_reason: str | None = None  # e.g. 'The file says it is an MRI scan (DICOM modality MR).'
 
     @classmethod
     def from_prediction(cls, p: Prediction) -> ResultView:
         return cls(dict(zip(p.labels, p.probabilities, strict=True)), p.label, p.uncertain,
-                   p.out_of_distribution, p.model_name, p.model_version, p.total_ms)
+                   p.out_of_distribution, p.model_name, p.model_version, p.total_ms,
+                   ood_reason=p.ood_reason)
 
     @classmethod
     def from_reading(cls, r: Reading, origin: str = "") -> ResultView:
@@ -156,9 +158,11 @@ class PredictionPanel(QWidget):
         self._clear_bars()
         self.finding.setVisible(True)
         if view.out_of_distribution:
-            self._set_banner(f"This does not look like a frontal chest {XRAY}.", RED_STYLE)
-            self.finding.setText(f"No result is given. Check that the image is a frontal chest "
-                                 f"{XRAY} of good quality, or refer to a radiologist.")
+            reason = f"{view.ood_reason} " if view.ood_reason else ""
+            banner = "is not" if view.ood_reason else "does not look like"
+            self._set_banner(f"This {banner} a frontal chest {XRAY}.", RED_STYLE)
+            self.finding.setText(f"{reason}No result is given. Check that the image is a frontal "
+                                 f"chest {XRAY} of good quality, or refer to a radiologist.")
         else:
             name = self._display_label(view.label)
             top = view.probabilities.get(view.label, 0.0)

@@ -162,6 +162,19 @@ def _shoot(out: Path, model_dir: Path) -> int:
     open_with_patient(picture, "CL-2001", "")
     shot("04_not_a_chest_xray")
 
+    # A DICOM whose header rules it out, although its pixels are a real chest X-ray.
+    from tests.core import dicom_factory as dcm
+
+    with Image.open(normal[0]) as im:
+        gray = np.asarray(im.convert("L"))
+    lateral = dcm.write(tmp / "lateral.dcm", dcm.make_dataset(
+        gray, BodyPartExamined="CHEST", ViewPosition="LL", PatientID="CL-2003",
+        PatientName="Lateral^Example"))
+    window.patient_panel.clear()
+    window.open_file(str(lateral))
+    wait_result()
+    shot("06_dicom_header_lateral")
+
     for path in [*viral, *normal, *covid]:  # the first sample the model is unsure about
         open_with_patient(path, "CL-2002", "")
         if window.prediction_panel.result.uncertain:

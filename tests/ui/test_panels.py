@@ -63,6 +63,16 @@ def test_out_of_distribution_gives_no_class(panel):
     assert panel.bar_widgets == {}
 
 
+def test_out_of_distribution_says_why_when_the_header_told(panel):
+    from dataclasses import replace
+
+    p = replace(prediction([0.9, 0.05, 0.05], ood=True),
+                ood_reason="The file says it is an MRI scan (DICOM modality MR).")
+    panel.show_result(ResultView.from_prediction(p))
+    assert "The file says it is an MRI scan (DICOM modality MR). No result is given." in panel.text()
+    assert panel.bar_widgets == {}
+
+
 def test_model_missing_and_busy(panel):
     panel.show_model_missing("The AI model is missing.")
     assert "not available" in panel.text() and "missing" in panel.text()

@@ -1,6 +1,8 @@
 """Calibration and abstention, fitted on the calibration split (carved from train, never trained on).
 
-- temperature scaling: the T that minimises the negative log-likelihood of the calib labels;
+- bias-corrected temperature scaling: the T and per-class offsets b (logits / T + b) that
+  minimise the negative log-likelihood of the calib labels. The offsets correct a prior shift
+  (classes the network under-calls) without touching the ranking within a class;
 - ``uncertain_below``: the lowest top-probability threshold at which the accepted calib cases
   are at least ``target_accuracy`` correct (fewest referrals);
 - out-of-distribution: class means and a shrunk shared covariance of the pooled features of the
@@ -15,15 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def softmax(z: np.ndarray, t: float = 1.0) -> np.ndarray:
+def softmax(z: np.ndarray, t: float = 1.0, bias: np.ndarray | None = None) -> np.ndarray:
     z = z.astype(np.float64) / t
+    if bias is not None:
+        z = z + np.asarray(bias, dtype=np.float64)
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
 
 
-def nll(logits: np.ndarray, labels: np.ndarray, t: float) -> float:
-    p = softmax(logits, t)
+def nll(logits: np.ndarray, labels: np.ndarray, t: float, bias: np.ndarray | None = None) -> float:
+    p = softmax(logits, t, bias)
     return float(-np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, None)).mean())
 
 
@@ -34,6 +38,31 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     lo, hi = grid[max(0, best - 1)], grid[min(len(grid) - 1, best + 1)]
     fine = np.linspace(lo, hi, 200)
     return float(fine[int(np.argmin([nll(logits, labels, t) for t in fine]))])
+
+
+def fit_temperature_and_bias(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """(T, b) minimising NLL(softmax(logits / T + b)); b sums to 0 (softmax ignores a shared
+    offset). Starts from the temperature-only fit and keeps it unless the offsets lower the NLL."""
+    import torch
+
+    t0 = fit_temperature(logits, labels)
+    z = torch.tensor(logits, dtype=torch.float64)
+    y = torch.tensor(labels, dtype=torch.int64)
+    log_t = torch.tensor(np.log(t0), dtype=torch.float64, requires_grad=True)
+    raw_b = torch.zeros(logits.shape[1], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([log_t, raw_b], max_iter=200, line_search_fn="strong_wolfe")
+
+    def loss() -> torch.Tensor:
+        opt.zero_grad()
+        value = torch.nn.functional.cross_entropy(z / log_t.exp() + (raw_b - raw_b.mean()), y)
+        value.backward()
+        return value
+
+    opt.step(loss)
+    t, b = float(log_t.detach().exp()), (raw_b - raw_b.mean()).detach().numpy()
+    if not (np.isfinite(t) and np.isfinite(b).all()) or nll(logits, labels, t, b) > nll(logits, labels, t0):
+        return t0, np.zeros(logits.shape[1])
+    return t, b
 
 
 def ece(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:

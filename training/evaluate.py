@@ -124,8 +124,8 @@ def evaluate_split(classifier: Classifier, data_dir: Path, split, labels: tuple[
     """Metrics of the shipped model on a manifest split; returns (metrics, raw outputs)."""
     raw = run_on_files(classifier, [data_dir / f for f in split.files])
     y, probs, ood = split.labels, raw["probs"], raw["ood"]
-    t = classifier.card.temperature
-    uncalibrated = softmax(np.log(np.clip(probs, 1e-300, None)) * t)
+    t, bias = classifier.card.temperature, np.array(classifier.card.logit_bias or [0.0] * len(labels))
+    uncalibrated = softmax((np.log(np.clip(probs, 1e-300, None)) - bias) * t)  # back to T = 1, b = 0
     metrics = classification_metrics(y, probs, labels)
     conf = probs.max(1)
     uncertain = conf < classifier.card.uncertain_below

@@ -1,7 +1,7 @@
 """Classifier: one onnxruntime session over the shipped model, driven by its model card.
 
 The ONNX model takes ``image`` (N, 1, S, S) float32 and returns
-  logits      (N, K)       raw class scores (calibrated here with the card's temperature)
+  logits      (N, K)       raw class scores (calibrated here: logits / temperature + bias, from the card)
   cam         (N, K, h, w) class-activation maps (last feature map x linear head weights)
   ood_scores  (N, M)       raw out-of-distribution scores, one per entry of the card's ``ood.scores``
 Each OOD score is divided by its threshold; the largest ratio is ``Prediction.ood_score`` and an
@@ -29,8 +29,10 @@ from cxr_desktop.core.types import Prediction, XrayImage
 log = logging.getLogger(__name__)
 
 
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+def softmax(logits: np.ndarray, temperature: float = 1.0, bias=None) -> np.ndarray:
     z = logits.astype(np.float64) / temperature
+    if bias is not None and len(bias):
+        z = z + np.asarray(bias, dtype=np.float64)
     z -= z.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
@@ -113,7 +115,7 @@ class Classifier:
         t1 = time.perf_counter()
         logits, cam, ood_raw = self.run(batch)
         t2 = time.perf_counter()
-        probs = softmax(logits[0], card.temperature)
+        probs = softmax(logits[0], card.temperature, card.logit_bias)
         top = int(np.argmax(probs))
         ood_score = float(self.ood_ratio(ood_raw)[0])
         ood_reason = header_conflict(image.metadata)

@@ -47,6 +47,9 @@ class ModelCard:
     folder: Path
     #: Images more colourful than this (ImageMetadata.colorfulness) are not radiographs; None: no check.
     max_colorfulness: float | None = None
+    #: Per-class logit offsets added after the temperature (bias-corrected temperature scaling);
+    #: empty: none.
+    logit_bias: tuple[float, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -115,6 +118,12 @@ def parse_model_card(data: dict[str, Any], folder: Path) -> ModelCard:
     uncertain_below = float(_require(decision, "uncertain_below", (int, float)))
     if not (temperature > 0 and math.isfinite(temperature)) or not 0 <= uncertain_below <= 1:
         raise ModelError("The model description (model card) is damaged.", detail="bad temperature/threshold")
+    try:
+        logit_bias = tuple(float(b) for b in calibration.get("bias", []))
+    except (TypeError, ValueError) as exc:
+        raise ModelError("The model description (model card) is damaged.", detail="bad bias") from exc
+    if logit_bias and (len(logit_bias) != len(labels) or not all(map(math.isfinite, logit_bias))):
+        raise ModelError("The model description (model card) is damaged.", detail="bad bias")
     if any(not (s.threshold > 0 and math.isfinite(s.threshold)) for s in scores):
         raise ModelError("The model description (model card) is damaged.", detail="bad OOD threshold")
     sha = str(_require(data, "sha256", str)).lower()
@@ -137,6 +146,7 @@ def parse_model_card(data: dict[str, Any], folder: Path) -> ModelCard:
         ood_scores=scores,
         folder=folder,
         max_colorfulness=_optional_positive(ood, "max_colorfulness"),
+        logit_bias=logit_bias,
         raw=data,
     )
 

@@ -77,7 +77,9 @@ def _card_html(card: ModelCard | None, model_error: str | None) -> str:
         ("Version", card.version),
         ("Classes", ", ".join(card.display_label(x) for x in card.labels)),
         ("Uncertain below", f"{card.uncertain_below:.0%} top probability"),
-        ("Calibration", f"temperature {card.temperature:g}"),
+        ("Calibration", f"temperature {card.temperature:.3g}" + (
+            ", class offsets " + ", ".join(f"{b:+.2f}" for b in card.logit_bias)
+            if card.logit_bias else "")),
         ("Input", f"{card.preprocess.input_size} x {card.preprocess.input_size} grey levels"),
         ("File checksum", f"sha256 {card.sha256[:16]}\u2026"),
     ]

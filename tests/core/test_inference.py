@@ -65,6 +65,16 @@ def test_temperature_and_uncertain_threshold_come_from_the_card(tiny_model_dir, 
     assert hot.uncertain
 
 
+def test_class_offsets_come_from_the_card(tiny_model_dir, tmp_path):
+    folder = _copy(tiny_model_dir, tmp_path)
+    base = Classifier(folder, threads=1).predict(_image())
+    _edit_card(folder, lambda c: c["calibration"].update(bias=[3.0, 0.0, 0.0]))
+    shifted = Classifier(folder, threads=1).predict(_image())
+    ratio = lambda p: p.probabilities[0] / p.probabilities[1]  # noqa: E731
+    assert ratio(shifted) == pytest.approx(ratio(base) * np.exp(3.0), rel=1e-6)
+    assert abs(sum(shifted.probabilities) - 1) < 1e-9
+
+
 def test_colour_check_from_card(tiny_model_dir, tmp_path):
     folder = _copy(tiny_model_dir, tmp_path)
     _edit_card(folder, lambda c: c["ood"].update(max_colorfulness=15.0))

@@ -28,6 +28,9 @@ def test_loads_from_folder_or_file(tiny_model_dir):
         lambda c: c.update(labels=["only"]),
         lambda c: c.update(schema_version=99),
         lambda c: c["calibration"].update(temperature=0),
+        lambda c: c["calibration"].update(bias=[0.1, 0.2]),  # one offset per label
+        lambda c: c["calibration"].update(bias=[0.0, float("nan"), 0.0]),
+        lambda c: c["calibration"].update(bias="big"),
         lambda c: c["decision"].update(uncertain_below=1.5),
         lambda c: c["ood"].update(scores=[{"name": "x", "threshold": -1}]),
         lambda c: c["ood"].update(max_colorfulness="lots"),

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from cxr_desktop import APP_NAME, __version__, paths
 from cxr_desktop.core.errors import CxrError
+from cxr_desktop.core.percent import percent
 from cxr_desktop.log_files import QuietRotatingFileHandler
 from cxr_desktop.smoke import SMOKE_ENV
 
@@ -397,7 +398,7 @@ def _cmd_predict(args: argparse.Namespace, logging_setup: _LoggingSetup) -> int:
                 else:
                     text = (
                         f"{name}: {card.display_label(prediction.label)} "
-                        f"{prediction.confidence * 100:.1f}%"
+                        f"{percent(prediction.confidence, 1)}"
                     )
                     if prediction.uncertain:
                         text += " (uncertain)"
@@ -445,7 +446,7 @@ def _reading_line(reading: Any) -> str:
     confidence = reading.probabilities.get(reading.label)
     result = reading.label
     if confidence is not None and not reading.out_of_distribution:
-        result += f" {confidence * 100:.1f}%"
+        result += f" {percent(confidence, 1)}"
     if reading.uncertain and not reading.out_of_distribution:
         result += " (uncertain)"
     patient = " ".join(x for x in (reading.patient_id, reading.patient_name) if x)

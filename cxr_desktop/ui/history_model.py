@@ -17,6 +17,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QPixmap
 
 from cxr_desktop.core.errors import StorageError
+from cxr_desktop.core.percent import percent
 from cxr_desktop.core.storage import History, ReadingQuery
 from cxr_desktop.core.types import OOD_LABEL, Reading
 from cxr_desktop.ui.tasks import TaskRunner
@@ -244,7 +245,7 @@ class HistoryModel(QAbstractTableModel):
         if column == COL_TOP:
             if r.out_of_distribution or not r.probabilities:
                 return ""
-            return f"{max(r.probabilities.values()) * 100:.0f} %"
+            return percent(max(r.probabilities.values())).replace("%", "") + " %"
         if column == COL_CONFIRMED:
             return self._display(r.confirmed_label) if r.confirmed_label else ""
         if column == COL_NOTE:
@@ -256,7 +257,7 @@ class HistoryModel(QAbstractTableModel):
     def _finding_tooltip(self, r: Reading) -> str:
         if r.out_of_distribution:
             return "The image did not look like a frontal chest X-ray; no class was given."
-        probs = ", ".join(f"{self._display(k)} {v:.0%}" for k, v in r.probabilities.items())
+        probs = ", ".join(f"{self._display(k)} {percent(v)}" for k, v in r.probabilities.items())
         return probs + ("\nUncertain: refer to a radiologist." if r.uncertain else "")
 
     def _thumbnail(self, r: Reading) -> QPixmap | None:

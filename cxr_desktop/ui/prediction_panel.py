@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cxr_desktop.core.percent import percent
 from cxr_desktop.core.types import Prediction, Reading
 from cxr_desktop.ui.dialogs import DISCLAIMER_SHORT
 
@@ -168,10 +169,10 @@ class PredictionPanel(QWidget):
             top = view.probabilities.get(view.label, 0.0)
             if view.uncertain:
                 self._set_banner("Uncertain \u2014 refer to a radiologist.", AMBER_STYLE)
-                self.finding.setText(f"Closest pattern: {name} ({top:.0%}), but the model is not sure.")
+                self.finding.setText(f"Closest pattern: {name} ({percent(top)}), but the model is not sure.")
             else:
                 self._set_banner("", INFO_STYLE)
-                self.finding.setText(f"{finding_text(view.label, name)} ({top:.0%})")
+                self.finding.setText(f"{finding_text(view.label, name)} ({percent(top)})")
             self._fill_bars(view)
         parts = [f"Model: {view.model_name} {view.model_version}"]
         if view.time_ms is not None:
@@ -191,7 +192,7 @@ class PredictionPanel(QWidget):
             bar = QProgressBar(self.bars_box)
             bar.setRange(0, 1000)
             bar.setValue(round(p * 1000))
-            bar.setFormat(f"{p * 100:.1f} %")
+            bar.setFormat(percent(p, 1).replace("%", "") + " %")
             bar.setTextVisible(True)
             bar.setStyleSheet(BAR_STYLE.format(color=TOP_COLOR if label == view.label else OTHER_COLOR))
             bar.setAccessibleName(f"{self._display_label(label)} probability")

@@ -56,6 +56,13 @@ def test_uncertain_result(panel):
     assert len(panel.bar_widgets) == 3
 
 
+def test_a_near_certain_result_never_reads_100_percent(panel):
+    panel.show_result(ResultView.from_prediction(prediction([0.9997, 0.0002, 0.0001])))
+    assert "(>99%)" in panel.text() and "100" not in panel.text()
+    assert panel.bar_widgets["COVID-19"].format() == ">99.9 %"
+    assert panel.bar_widgets["Viral_Pneumonia"].format() == "<0.1 %"
+
+
 def test_out_of_distribution_gives_no_class(panel):
     panel.show_result(ResultView.from_prediction(prediction([0.9, 0.05, 0.05], ood=True)))
     assert "does not look like a frontal chest X\u2011ray" in panel.text()

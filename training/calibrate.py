@@ -16,14 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-def softmax(z: np.ndarray, t: float = 1.0, bias: np.ndarray | None = None) -> np.ndarray:
-    z = z.astype(np.float64) / t
-    if bias is not None:
-        z = z + np.asarray(bias, dtype=np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+from cxr_desktop.core.inference import softmax  # the app's own: calibration fitted as it is applied
 
 
 def nll(logits: np.ndarray, labels: np.ndarray, t: float, bias: np.ndarray | None = None) -> float:

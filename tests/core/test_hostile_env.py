@@ -324,9 +324,8 @@ def test_broken_model_gives_one_clear_message_and_the_history_is_untouched(
 # -- a history from a newer version --------------------------------------------------------------
 
 
-@pytest.fixture
-def newer_history(app_home: Path) -> Path:
-    db = app_home / "history.sqlite3"
+def make_newer_history(db: Path) -> Path:
+    """A history with one reading, marked as written by a newer version of the app."""
     with History(db) as history:
         history.add(small_reading(0))
     conn = sqlite3.connect(db)
@@ -334,6 +333,11 @@ def newer_history(app_home: Path) -> Path:
     conn.execute("PRAGMA journal_mode = DELETE")
     conn.close()
     return db
+
+
+@pytest.fixture
+def newer_history(app_home: Path) -> Path:
+    return make_newer_history(app_home / "history.sqlite3")
 
 
 def test_newer_history_is_refused_and_left_byte_for_byte(newer_history: Path) -> None:

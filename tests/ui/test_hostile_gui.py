@@ -6,14 +6,20 @@ tests/ui/test_app.py.)
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from cxr_desktop.core.storage import SCHEMA_VERSION, History
+from cxr_desktop.core.storage import History
 from cxr_desktop.ui.app import create_main_window
-from tests.core.test_hostile_env import remount_ro, sha, small_reading, snapshot, tmpfs
+from tests.core.test_hostile_env import (
+    make_newer_history,
+    remount_ro,
+    sha,
+    small_reading,
+    snapshot,
+    tmpfs,
+)
 
 
 def test_read_only_data_folder_opens_the_history_read_only(
@@ -43,13 +49,7 @@ def test_read_only_data_folder_opens_the_history_read_only(
 def test_newer_history_keeps_the_window_and_the_file(
     qtbot, app_home: Path, tiny_model_dir: Path, dialogs_log
 ) -> None:
-    db = app_home / "history.sqlite3"
-    with History(db) as history:
-        history.add(small_reading(0))
-    conn = sqlite3.connect(db)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    conn.execute("PRAGMA journal_mode = DELETE")
-    conn.close()
+    db = make_newer_history(app_home / "history.sqlite3")
     digest = sha(db)
     window = create_main_window(model_dir=tiny_model_dir)
     qtbot.addWidget(window)

@@ -56,10 +56,11 @@ def test_history_row_survives_a_restart(qtbot, make_window, images, monkeypatch)
     assert model.reading_at(0).label == "COVID-19"
 
 
-def test_drop_a_file_opens_it(qtbot, make_window, images):
-    window = make_window()
+def _drop_onto(window, path) -> None:
+    """Drag ``path`` onto the window (the enter must be accepted) and drop it. The events only
+    point at the QMimeData, so both are sent here, while it is alive."""
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(images["light"]))])
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
     enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
@@ -67,6 +68,11 @@ def test_drop_a_file_opens_it(qtbot, make_window, images):
     drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime,
                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, drop)
+
+
+def test_drop_a_file_opens_it(qtbot, make_window, images):
+    window = make_window()
+    _drop_onto(window, images["light"])
     wait_for_reading(qtbot, window)
     assert window.current_reading.source_path == str(images["light"])
 
@@ -353,16 +359,8 @@ def test_recent_files_menu_reopens(qtbot, make_window, images, monkeypatch):
 
 def test_drop_a_folder_runs_a_batch(qtbot, make_window, images):
     window = make_window()
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(images["light"].parent))])
-    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime,
-                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     with qtbot.waitSignal(window.batch.finished, timeout=30_000) as blocker:
-        QApplication.sendEvent(window, drop)
+        _drop_onto(window, images["light"].parent)
     assert blocker.args[0].total == 4
 
 

@@ -87,7 +87,7 @@ def bench_viewer(folder: Path) -> None:
 
 def fill_history(path: Path, readings: int) -> None:
     from cxr_desktop.core.imaging import encode_png
-    from cxr_desktop.core.storage import History
+    from cxr_desktop.core.storage.sqlite import SqliteHistory as History
     from cxr_desktop.core.types import OOD_LABEL, Reading
 
     labels = ["COVID-19", "Normal", "Viral_Pneumonia"]
@@ -124,7 +124,7 @@ def bench_history(folder: Path, readings: int) -> None:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QTableView
 
-    from cxr_desktop.core.storage import History
+    from cxr_desktop.core.storage.sqlite import SqliteHistory as History
     from cxr_desktop.core.types import OOD_LABEL
     from cxr_desktop.ui.history_model import COL_PID, COL_THUMB, HistoryModel
 

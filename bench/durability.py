@@ -73,7 +73,7 @@ def blob_sha(*blobs: bytes | None) -> str:
 
 def writer_main(db: str, tag: str, count: int, seed: int) -> int:
     """Save ``count`` readings (0: until killed); print 'id patient sha' after each one."""
-    from cxr_desktop.core.storage import History
+    from cxr_desktop.core.storage.sqlite import SqliteHistory as History
 
     rng = random.Random(f"{seed}:{tag}")
     errors = 0
@@ -105,7 +105,8 @@ def writer_main(db: str, tag: str, count: int, seed: int) -> int:
 
 def reader_main(db: str, seconds: float) -> int:
     """Search and count in a loop (like the history view) for ``seconds``; print errors."""
-    from cxr_desktop.core.storage import History, ReadingQuery
+    from cxr_desktop.core.storage import ReadingQuery
+    from cxr_desktop.core.storage.sqlite import SqliteHistory as History
 
     deadline = time.monotonic() + seconds
     history = None
@@ -233,7 +234,7 @@ def run_kills(kills: int, folder: Path, seed: int = 1, max_delay_s: float = 0.6)
             report.integrity_failures.append(f"kill {k}: {integrity}")
         report.lost = max(report.lost, len(lost))
         try:
-            from cxr_desktop.core.storage import History
+            from cxr_desktop.core.storage.sqlite import SqliteHistory as History
 
             with History(db) as history:
                 report.rows_at_end = history.count()

@@ -119,7 +119,8 @@ def run(ctx: Context) -> list[Figure]:
 
 def _batch(ctx: Context, clf) -> list[Figure]:
     from cxr_desktop.core.imaging import load_xray
-    from cxr_desktop.core.storage import History, reading_from_prediction
+    from cxr_desktop.core.storage import reading_from_prediction
+    from cxr_desktop.core.storage.sqlite import SqliteHistory as History
 
     section = "Batch throughput (load + predict + save, one after the other)"
     sets = {"12 full-resolution samples": sample_files(ctx.samples_dir)}

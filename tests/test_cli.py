@@ -15,7 +15,10 @@ from PIL import Image
 
 from cxr_desktop import __version__, cli
 from cxr_desktop.core.errors import CxrError
-from cxr_desktop.core.storage import SCHEMA_VERSION, History, ReadingQuery
+from cxr_desktop.commands.logs import LOG_FILENAME
+from cxr_desktop.core.storage import ReadingQuery
+from cxr_desktop.core.storage.sqlite import SqliteHistory as History
+from cxr_desktop.core.storage.sqlite.schema import SCHEMA_VERSION
 from cxr_desktop.core.types import OOD_LABEL
 from tests.conftest import REPO_ROOT
 from tests.helpers import LABELS
@@ -138,7 +141,7 @@ def test_predict_text_output(capsys, tiny_model_dir: Path, images: dict[str, Pat
     assert good.split(": ", 1)[1].split(" ")[0] in {"COVID-19", "Normal", "Viral"}
     assert "%" in good
     assert "(uncertain)" in good  # the tiny model is never sure
-    assert white == f"{images['white']}: not a chest X-ray"
+    assert white == f"{images['white']}: Not a chest X-ray."
     assert text.startswith(f"{images['text']}: error: ")
     assert "Traceback" not in err
 
@@ -151,7 +154,7 @@ def test_predict_says_why_a_dicom_header_rules_the_image_out(
     ramp = np.linspace(70, 190, 300, dtype=np.float32)[None, :].repeat(360, axis=0).astype(np.uint8)
     mr = dcm.write(tmp_path / "knee.dcm", dcm.make_dataset(ramp, Modality="MR"))
     code, out, _ = run_main(capsys, "predict", mr, "--model-dir", tiny_model_dir)
-    assert out.strip() == f"{mr}: not a chest X-ray. The file says it is an MRI scan (DICOM modality MR)."
+    assert out.strip() == f"{mr}: Not a chest X-ray. The file says it is an MRI scan (DICOM modality MR)."
     code, out, _ = run_main(capsys, "predict", mr, "--json", "--model-dir", tiny_model_dir)
     (obj,) = [json.loads(line) for line in out.splitlines()]
     assert obj["out_of_distribution"] is True and obj["label"] is None
@@ -174,13 +177,13 @@ def test_predict_folder_reads_its_images_sorted(capsys, tiny_model_dir: Path, tm
     write_gray_png(folder / "b.png")
     write_gray_png(folder / "a.PNG")
     write_gray_png(folder / "1.2.840.113619.2.55")  # a DICOM-style name: found by its content
-    write_gray_png(folder / "sub" / "deeper.png")  # not recursive
+    write_gray_png(folder / "sub" / "deeper.png")  # subfolders too: the window's rule
     (folder / "manifest.csv").write_text("file,class\n")
     (folder / ".hidden.png").write_bytes(b"")
     code, out, err = run_main(capsys, "predict", folder, "--json", "--model-dir", tiny_model_dir)
     assert code == 0, err
     names = [Path(line["file"]).name for line in json_lines(out)]
-    assert names == ["1.2.840.113619.2.55", "a.PNG", "b.png"]
+    assert names == ["1.2.840.113619.2.55", "a.PNG", "b.png", "deeper.png"]
 
 
 def test_predict_missing_model_is_one_line(capsys, tmp_path: Path, images: dict[str, Path]) -> None:
@@ -252,7 +255,7 @@ def test_unexpected_error_in_one_file_is_one_line_and_logged(
     assert set(first) == {"file", "error"} and "unexpected" in first["error"].lower()
     check_prediction(second, images["jpeg"])
     assert "Traceback" not in err
-    log_text = (app_home / "logs" / cli.LOG_FILENAME).read_text(encoding="utf-8")
+    log_text = (app_home / "logs" / LOG_FILENAME).read_text(encoding="utf-8")
     assert "Traceback" in log_text and "boom inside the model" in log_text
 
 
@@ -272,7 +275,7 @@ def test_unexpected_error_outside_files_is_one_line(capsys, monkeypatch, app_hom
     def explode(args):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(cli, "_cmd_history", explode)
+    monkeypatch.setattr(cli.history_command, "run", explode)
     code, out, err = run_main(capsys, "history", "list")
     assert code == 1
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
@@ -283,7 +286,7 @@ def test_cxr_error_is_one_line_exit_2(capsys, monkeypatch, app_home: Path) -> No
     def fail(args):
         raise CxrError("Something a nurse can read.", detail="technical stuff")
 
-    monkeypatch.setattr(cli, "_cmd_history", fail)
+    monkeypatch.setattr(cli.history_command, "run", fail)
     code, out, err = run_main(capsys, "history", "list")
     assert (code, out, err) == (2, "", "error: Something a nurse can read.\n")
 

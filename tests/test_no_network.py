@@ -22,7 +22,8 @@ import pytest
 from cxr_desktop import cli
 from cxr_desktop.core.imaging import load_xray
 from cxr_desktop.core.inference import Classifier
-from cxr_desktop.core.storage import History, ReadingQuery, reading_from_prediction
+from cxr_desktop.core.storage import ReadingQuery, reading_from_prediction
+from cxr_desktop.core.storage.sqlite import SqliteHistory as History
 
 NETWORK_EVENTS = frozenset(
     {"socket.__new__", "socket.connect", "socket.getaddrinfo", "socket.gethostbyname",

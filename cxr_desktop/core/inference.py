@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from cxr_desktop.core.errors import ModelError
 from cxr_desktop.core.header_check import header_conflict
@@ -38,13 +37,13 @@ def softmax(logits: np.ndarray, temperature: float = 1.0, bias=None) -> np.ndarr
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def heatmap_to_image_size(cam: np.ndarray, width: int, height: int) -> np.ndarray:
-    """One class-activation map (h, w) -> uint8 (height, width), 0 = no evidence, 255 = most."""
-    cam = np.maximum(cam.astype(np.float32), 0.0)
+def heatmap_u8(cam: np.ndarray) -> np.ndarray:
+    """One class-activation map (h, w) -> uint8 (h, w) at the model's resolution, 0 = no
+    evidence, 255 = most. It is scaled once, where it is drawn or stored."""
+    cam = np.nan_to_num(np.maximum(cam.astype(np.float32), 0.0))
     peak = float(cam.max())
     scaled = (cam / peak * 255.0) if peak > 1e-12 else np.zeros_like(cam)
-    small = Image.fromarray(np.clip(scaled + 0.5, 0, 255).astype(np.uint8), mode="L")
-    return np.asarray(small.resize((width, height), Image.Resampling.BILINEAR), dtype=np.uint8)
+    return np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
 
 
 class Classifier:
@@ -124,7 +123,7 @@ class Classifier:
             if colour > 1.0 and ood_reason is None:
                 ood_reason = "The picture is in colour; X-rays are grey."
             ood_score = max(ood_score, colour)
-        heatmap = heatmap_to_image_size(cam[0, top], image.width, image.height) if with_heatmap else None
+        heatmap = heatmap_u8(cam[0, top]) if with_heatmap else None
         t3 = time.perf_counter()
         return Prediction(
             labels=card.labels,

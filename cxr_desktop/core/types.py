@@ -66,7 +66,9 @@ class Prediction:
     uncertain: bool  # top probability below the model card's threshold: refer
     out_of_distribution: bool  # does not look like a frontal chest X-ray: no class is given
     ood_score: float  # <= 1.0 looks like the training data, > 1.0 does not
-    heatmap: np.ndarray | None  # uint8 HxW at image size, class-activation map of the top class
+    #: Class-activation map of the top class, uint8 at the model's own resolution (e.g. 7x7,
+    #: 0 = no evidence, 255 = most); scaled once, where it is drawn or stored.
+    heatmap: np.ndarray | None
     model_name: str
     model_version: str
     model_sha256: str
@@ -74,6 +76,8 @@ class Prediction:
     #: Why the image was judged not a frontal chest X-ray, in words for the user (None: accepted,
     #: or the model's own gate said so without a more specific reason).
     ood_reason: str | None = None
+    #: Limits of the model that apply to this image (e.g. a child's X-ray), whole sentences.
+    cautions: tuple[str, ...] = ()
 
     @property
     def probability_by_label(self) -> dict[str, float]:
@@ -106,9 +110,14 @@ class Reading:
     patient_id: str | None = None
     patient_name: str | None = None
     preview_png: bytes | None = None  # grayscale PNG, longest side <= 512 px
-    heatmap_png: bytes | None = None  # grayscale PNG of the heatmap, same size as the preview
+    #: grayscale PNG of the heatmap at the model's resolution (readings saved before v2: at the
+    #: preview's size); drawn stretched over the preview.
+    heatmap_png: bytes | None = None
     thumbnail_png: bytes | None = None  # grayscale PNG, longest side <= 96 px, for table rows
     inference_ms: float | None = None
     note: str = ""
     confirmed_label: str | None = None
     reviewed_utc: str | None = None
+    #: Why the image was judged not a frontal chest X-ray (None: accepted, or no specific reason).
+    ood_reason: str | None = None
+    cautions: tuple[str, ...] = ()

@@ -1,4 +1,5 @@
-"""Composition root of the GUI: logging, crash handler, QApplication, model, history, main window.
+"""Composition root of the GUI: logging, crash handler, language, QApplication, model, history,
+main window.
 
 ``run_gui(files)`` is what ``cxr-desktop`` calls; ``create_main_window(...)`` builds the same
 window for tests (no event loop, no excepthook, disclaimer only when asked for).
@@ -14,14 +15,17 @@ from pathlib import Path
 # onnxruntime must be imported before PySide6: both ship native libraries (MSVC runtime, OpenMP)
 # and loading Qt first can break onnxruntime's DLL resolution on Windows. Keep it first here.
 import onnxruntime  # noqa: F401
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTimer, QTranslator
 from PySide6.QtGui import QFont, QFontInfo, QIcon
 from PySide6.QtWidgets import QApplication, QDialog
 
-from cxr_desktop import APP_NAME, __version__, paths
+from cxr_desktop import APP_NAME, __version__, i18n, paths
+from cxr_desktop.composition import load_classifier as make_classifier
+from cxr_desktop.composition import open_store
 from cxr_desktop.core.errors import ModelError, StorageError
 from cxr_desktop.core.inference import Classifier
-from cxr_desktop.core.storage import History
+from cxr_desktop.core.storage import HistoryStore
+from cxr_desktop.i18n import _
 from cxr_desktop.ui import dialogs
 from cxr_desktop.ui.logging_setup import (
     install_excepthook,
@@ -34,6 +38,24 @@ from cxr_desktop.ui.settings import APPLICATION, ORGANIZATION, AppSettings
 log = logging.getLogger(__name__)
 
 BASE_POINT_SIZE = 10.5
+_qt_translators: list[QTranslator] = []  # kept alive while installed
+
+
+def apply_language(app: QApplication, language: str | None = None) -> str:
+    """Use ``language`` (None: the system's) for our messages (gettext) and Qt's own dialogs
+    (Qt's translations), and mirror the layout for right-to-left languages."""
+    code = i18n.set_language(language)
+    for old in _qt_translators:
+        app.removeTranslator(old)
+    _qt_translators.clear()
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    translator = QTranslator(app)
+    if code != i18n.SOURCE_LANGUAGE and translator.load(QLocale(code), "qtbase", "_", folder):
+        app.installTranslator(translator)
+        _qt_translators.append(translator)
+    app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if i18n.is_right_to_left(code)
+                           else Qt.LayoutDirection.LeftToRight)
+    return code
 
 
 def create_application(argv: Sequence[str] | None = None) -> QApplication:
@@ -60,35 +82,32 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     family = QFontInfo(app.font()).family()
     if not family:
         log.warning("no usable font found: text may not render")
+    apply_language(app)
     return app  # type: ignore[return-value]
 
 
 def load_classifier(model_dir: Path | str | None = None) -> tuple[Classifier | None, str | None]:
     """The classifier, or None and a message for the user when the model cannot be used."""
-    folder = Path(model_dir) if model_dir is not None else paths.model_dir()
     try:
-        classifier = Classifier(folder)
+        return make_classifier(model_dir), None
     except ModelError as exc:
-        log.error("model not loaded: %s (%s)", exc.message, exc.detail)
+        log.error("model not loaded: %s", exc.message)
         return None, exc.message
     except Exception as exc:  # noqa: BLE001 - the app must start without a model
         log.exception("model not loaded: unexpected error")
-        return None, f"The AI model could not be loaded ({type(exc).__name__})."
-    log.info("model %s %s loaded (%d threads)", classifier.card.name, classifier.card.version,
-             classifier.threads)
-    return classifier, None
+        return None, _("The AI model could not be loaded ({error}).").format(error=type(exc).__name__)
 
 
-def open_history(path: Path | str | None = None) -> tuple[History | None, str | None]:
+def open_history(path: Path | str | None = None) -> tuple[HistoryStore | None, str | None]:
     try:
-        return History(path), None
+        return open_store(path), None
     except StorageError as exc:
-        log.error("history not opened: %s (%s)", exc.message, exc.detail)
+        log.error("history not opened: %s", exc.message)
         return None, exc.message
 
 
 def create_main_window(files: Sequence[str] = (), *, model_dir: Path | str | None = None,
-                       classifier: Classifier | None = None, history: History | None = None,
+                       classifier: Classifier | None = None, history: HistoryStore | None = None,
                        settings: AppSettings | None = None,
                        show_disclaimer: bool = False) -> MainWindow | None:
     """Build the main window (QApplication must exist). Returns None when the user declines the
@@ -111,13 +130,13 @@ def create_main_window(files: Sequence[str] = (), *, model_dir: Path | str | Non
                         history_error=history_error, owns_history=owns_history)
     if model_error:
         QTimer.singleShot(0, window, lambda: dialogs.show_error(
-            window, "AI model not available",
-            f"{model_error}\n\nYou can still view X-rays and the history, but no new readings "
-            "can be made."))
+            window, _("AI model not available"),
+            _("{reason}\n\nYou can still view X-rays and the history, but no new readings can "
+              "be made.").format(reason=model_error)))
     if history_error:
         QTimer.singleShot(0, window, lambda: dialogs.show_error(
-            window, "History not available",
-            f"{history_error}\n\nNew readings will be shown but NOT saved."))
+            window, _("History not available"),
+            _("{reason}\n\nNew readings will be shown but NOT saved.").format(reason=history_error)))
     if files:
         QTimer.singleShot(0, window, lambda: window.open_paths([str(f) for f in files]))
     return window

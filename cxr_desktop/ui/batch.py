@@ -1,78 +1,41 @@
 """BatchRunner: predict and save every image of a folder, one background job per file, with a
-progress dialog whose Cancel stops after the file in progress (its reading is still saved)."""
+progress dialog whose Cancel stops after the file in progress (its reading is still saved).
+
+Each file is loaded and analysed on the worker pool; the worker queues the save on the
+history's write lane itself (so nothing is lost when the window closes), and the next file
+starts once the save is done. The item list and the summary text come from ``service.batch``.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from cxr_desktop.core.inference import Classifier
-from cxr_desktop.core.storage import History
-from cxr_desktop.ui import pipeline
+from cxr_desktop.i18n import _
+from cxr_desktop.privacy import describe_file, redacted_traceback
+from cxr_desktop.service.batch import BatchItem, BatchSummary, analyse_for_batch
+from cxr_desktop.service.reading import Analysis, ReadingService, file_name
 from cxr_desktop.ui.dialogs import error_text
+from cxr_desktop.ui.history_ops import HistoryOps
 from cxr_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
-MAX_FAILURES_SHOWN = 15
-
-
-@dataclass
-class BatchSummary:
-    total: int
-    items: list[pipeline.BatchItem] = field(default_factory=list)
-    cancelled: bool = False
-
-    @property
-    def done(self) -> list[pipeline.BatchItem]:
-        return [i for i in self.items if i.error is None]
-
-    @property
-    def failures(self) -> list[pipeline.BatchItem]:
-        return [i for i in self.items if i.error is not None]
-
-    def counts(self) -> Counter[str]:
-        return Counter(i.label or "?" for i in self.done)
-
-    def text(self, display_label: Callable[[str], str] | None = None) -> str:
-        show = display_label or (lambda s: s.replace("_", " "))
-        head = (f"Cancelled after {len(self.items)} of {self.total} files." if self.cancelled
-                else f"Finished: {self.total} file{'s' if self.total != 1 else ''}.")
-        lines = [head, f"{len(self.done)} analysed and saved to the history, "
-                       f"{len(self.failures)} could not be read."]
-        if self.done:
-            lines.append("")
-            for label, n in sorted(self.counts().items(), key=lambda kv: (-kv[1], kv[0])):
-                lines.append(f"  {show(label)}: {n}")
-            uncertain = sum(1 for i in self.done if i.uncertain)
-            if uncertain:
-                lines.append(f"  of which uncertain (refer to a radiologist): {uncertain}")
-        if self.failures:
-            lines.append("")
-            lines.append("Not analysed:")
-            for item in self.failures[:MAX_FAILURES_SHOWN]:
-                lines.append(f"  {Path(item.path).name}: {item.error}")
-            if len(self.failures) > MAX_FAILURES_SHOWN:
-                lines.append(f"  \u2026 and {len(self.failures) - MAX_FAILURES_SHOWN} more.")
-        return "\n".join(lines)
+__all__ = ["BatchItem", "BatchRunner", "BatchSummary"]
 
 
 class BatchRunner(QObject):
     finished = Signal(object)  # BatchSummary
-    itemDone = Signal(object)  # pipeline.BatchItem
+    itemDone = Signal(object)  # BatchItem
 
-    def __init__(self, runner: TaskRunner, classifier: Classifier, history: History | None,
+    def __init__(self, runner: TaskRunner, ops: HistoryOps, service: ReadingService,
                  parent_widget: QWidget | None = None) -> None:
         super().__init__(parent_widget)
         self._runner = runner
-        self._classifier = classifier
-        self._history = history
+        self._ops = ops
+        self._service = service
         self._parent_widget = parent_widget
         self._paths: list[str] = []
         self._summary: BatchSummary | None = None
@@ -90,9 +53,9 @@ class BatchRunner(QObject):
         self._summary = BatchSummary(total=len(self._paths))
         self._cancel_requested = False
         log.info("batch started: %d files", len(self._paths))
-        progress = QProgressDialog("Analysing images\u2026", "Cancel", 0, len(self._paths),
+        progress = QProgressDialog(_("Analysing images\u2026"), _("Cancel"), 0, len(self._paths),
                                    self._parent_widget)
-        progress.setWindowTitle("Analysing a folder")
+        progress.setWindowTitle(_("Analysing a folder"))
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(0)
         progress.setAutoClose(False)
@@ -109,7 +72,7 @@ class BatchRunner(QObject):
             self._cancel_requested = True
             log.info("batch cancel requested")
             if self.progress is not None:
-                self.progress.setLabelText("Stopping after the current image\u2026")
+                self.progress.setLabelText(_("Stopping after the current image\u2026"))
 
     def _next(self) -> None:
         summary = self._summary
@@ -123,13 +86,29 @@ class BatchRunner(QObject):
             return
         path = self._paths[index]
         if self.progress is not None:
-            self.progress.setLabelText(f"Image {index + 1} of {len(self._paths)}: {Path(path).name}")
-        classifier, history = self._classifier, self._history
-        self._runner.submit(lambda: pipeline.batch_one(classifier, history, path),
-                            self._item_done,
+            self.progress.setLabelText(_("Image {number} of {total}: {file}").format(
+                number=index + 1, total=len(self._paths), file=file_name(path)))
+        self._runner.submit(lambda: self._analyse_and_queue_save(path),
+                            self._analysed,
                             lambda exc: self._item_failed(path, exc))
 
-    def _item_done(self, item: pipeline.BatchItem) -> None:
+    def _analyse_and_queue_save(self, path: str) -> BatchItem | None:  # a worker thread
+        result = analyse_for_batch(self._service, path)
+        if not isinstance(result, Analysis):
+            return result
+        if not self._ops.available:
+            return BatchItem(path, label=result.reading.label, uncertain=result.reading.uncertain)
+        reading = result.reading
+        self._ops.write(lambda store: self._service.save(reading),
+                        lambda saved: self._item_done(BatchItem.of_reading(path, saved)),
+                        lambda exc: self._item_done(BatchItem(path, error=error_text(exc))))
+        return None  # the item is done when its save is
+
+    def _analysed(self, item: BatchItem | None) -> None:
+        if item is not None:
+            self._item_done(item)
+
+    def _item_done(self, item: BatchItem) -> None:
         if self._summary is None:
             return
         self._summary.items.append(item)
@@ -139,9 +118,9 @@ class BatchRunner(QObject):
         self._next()
 
     def _item_failed(self, path: str, exc: BaseException) -> None:
-        log.error("batch: unexpected error for %s\n%s", pipeline.describe_file(path),
-                  pipeline.redacted_traceback(exc, path))
-        self._item_done(pipeline.BatchItem(path, error=error_text(exc)))
+        log.error("batch: unexpected error for %s\n%s", describe_file(path),
+                  redacted_traceback(exc, path))
+        self._item_done(BatchItem(path, error=error_text(exc)))
 
     def _finish(self, cancelled: bool) -> None:
         summary = self._summary

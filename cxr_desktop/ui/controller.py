@@ -1,7 +1,10 @@
-"""ReadingController: open one file -> load (worker) -> show -> predict and save (worker) -> show.
+"""ReadingController: open one file -> load (worker) -> show -> analyse (worker) -> show the
+result -> save (history write lane) -> show that it is saved.
 
-Only the most recently opened file is shown; results of an older open that finish later are
-still saved (the prediction ran, the reading must not be lost) but not displayed.
+The result is shown as soon as the model has answered; the save follows on the history's write
+lane, queued by the worker itself, so a reading is saved even when the window closes before the
+result reaches the screen, and a slow database never delays the result. Only the most recently
+opened file is shown; results of an older open that finish later are still saved.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from cxr_desktop.core.errors import CxrError
-from cxr_desktop.core.inference import Classifier
-from cxr_desktop.core.storage import History
-from cxr_desktop.core.types import XrayImage
-from cxr_desktop.ui import pipeline
+from cxr_desktop.core.types import Reading, XrayImage
+from cxr_desktop.i18n import _
+from cxr_desktop.privacy import describe_file, redact, redacted_traceback
+from cxr_desktop.service.reading import Analysis, PatientFields, ReadingService
 from cxr_desktop.ui.dialogs import error_text
+from cxr_desktop.ui.history_ops import HistoryOps
 from cxr_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -24,21 +28,26 @@ log = logging.getLogger(__name__)
 
 class ReadingController(QObject):
     loading = Signal(str)  # path
-    imageLoaded = Signal(object)  # XrayImage
+    imageLoaded = Signal(object)  # XrayImage (what the model sees; may be reduced)
+    fullImageLoaded = Signal(object)  # XrayImage at full resolution, for the viewer
     predicting = Signal()
-    resultReady = Signal(object)  # pipeline.Outcome for the image on screen
+    resultReady = Signal(object)  # Analysis of the image on screen (reading not yet saved)
+    readingSaved = Signal(object)  # the saved Reading of the image on screen
+    saveFailed = Signal(str, str)  # dialog title, message
     failed = Signal(str, str)  # dialog title, message
     busyChanged = Signal(bool)
 
-    def __init__(self, runner: TaskRunner, classifier: Classifier | None, history: History | None,
-                 patient_values: Callable[[], tuple[str, str]], parent: QObject | None = None) -> None:
+    def __init__(self, runner: TaskRunner, ops: HistoryOps, service: ReadingService,
+                 patient_values: Callable[[], PatientFields], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._runner = runner
-        self.classifier = classifier
-        self.history = history
+        self._ops = ops
+        self.service = service
         self._patient_values = patient_values
         self._generation = 0
         self._in_flight = 0
+        self._shown: int | None = None  # generation whose result is on screen
+        self._early_saves: dict[int, Reading] = {}
         self.current_path: str | None = None
 
     @property
@@ -56,15 +65,18 @@ class ReadingController(QObject):
         self._generation += 1
         self.current_path = None
 
+    # -- open ---------------------------------------------------------------------------------
+
     def open_file(self, path: str) -> None:
         self._generation += 1
         generation = self._generation
+        self._early_saves.clear()
         self.current_path = path
-        log.info("opening %s", pipeline.describe_file(path))
+        log.info("opening %s", describe_file(path))
         self.loading.emit(path)
         self._track(+1)
         self._runner.submit(
-            lambda: pipeline.load_image(path),
+            lambda: self.service.load(path),
             lambda image: self._loaded(generation, path, image),
             lambda exc: self._load_failed(generation, path, exc),
         )
@@ -74,53 +86,89 @@ class ReadingController(QObject):
         self._log_failure("could not open", path, exc)
         if generation == self._generation:
             self.current_path = None
-            self.failed.emit("Cannot open this file", error_text(exc))
+            self.failed.emit(_("Cannot open this file"), error_text(exc))
 
     def _loaded(self, generation: int, path: str, image: XrayImage) -> None:
         self._track(-1)
         if generation != self._generation:
             return
-        log.info("loaded %s: %s %dx%d, %d bit", pipeline.describe_file(path),
-                 image.metadata.format, image.width, image.height, image.metadata.bit_depth)
+        meta = image.metadata
+        log.info("loaded %s: %s %dx%d, %d bit", describe_file(path), meta.format, meta.width,
+                 meta.height, meta.bit_depth)
         self.imageLoaded.emit(image)  # the patient panel is filled from DICOM tags here
         self.predict(image, generation)
+        if image.display.shape != (meta.height, meta.width):  # reduced for the model
+            self._runner.submit(lambda: self.service.load_for_viewer(path),
+                                lambda full: self._full_loaded(generation, full),
+                                lambda exc: log.info("full image not loaded: %s", type(exc).__name__))
+
+    def _full_loaded(self, generation: int, image: XrayImage) -> None:
+        if generation == self._generation:
+            self.fullImageLoaded.emit(image)
+
+    # -- analyse and save ---------------------------------------------------------------------
 
     def predict(self, image: XrayImage, generation: int | None = None) -> None:
-        classifier, history = self.classifier, self.history
-        if classifier is None:
+        if self.service.classifier is None:
             return
         generation = self._generation if generation is None else generation
-        patient_id, patient_name = self._patient_values()
+        patient = self._patient_values()
         self.predicting.emit()
-        self._track(+1)
+        self._track(+2 if self._ops.available else +1)  # the analysis, then its save
         self._runner.submit(
-            lambda: pipeline.predict_and_save(classifier, history, image, patient_id, patient_name),
-            lambda outcome: self._predicted(generation, image, outcome),
-            lambda exc: self._predict_failed(generation, image, exc),
+            lambda: self._analyse_and_queue_save(image, patient, generation),
+            lambda analysis: self._analysed(generation, analysis),
+            lambda exc: self._analysis_failed(generation, image, exc),
         )
 
-    def _predicted(self, generation: int, image: XrayImage, outcome: pipeline.Outcome) -> None:
-        self._track(-1)
-        p = outcome.prediction
-        saved = f"saved as reading {outcome.reading.id}" if outcome.reading else "not saved"
-        log.info("prediction for %s: %s p=%.3f uncertain=%s ood=%s (%.2f) in %.0f ms, %s",
-                 pipeline.describe_file(image.source_path), p.label, p.confidence, p.uncertain,
-                 p.out_of_distribution, p.ood_score, p.total_ms, saved)
-        if generation == self._generation:
-            self.resultReady.emit(outcome)
+    def _analyse_and_queue_save(self, image: XrayImage, patient: PatientFields,
+                                generation: int) -> Analysis:  # a worker thread
+        analysis = self.service.analyse(image, patient)
+        if self._ops.available:
+            self._ops.write(lambda store: self.service.save(analysis.reading),
+                            lambda reading: self._saved(generation, reading),
+                            lambda exc: self._save_failed(generation, exc))
+        return analysis
 
-    def _predict_failed(self, generation: int, image: XrayImage, exc: BaseException) -> None:
+    def _analysed(self, generation: int, analysis: Analysis) -> None:
         self._track(-1)
+        p = analysis.prediction
+        log.info("prediction for %s: %s p=%.3f uncertain=%s ood=%s (%.2f) in %.0f ms",
+                 describe_file(analysis.image.source_path), p.label, p.confidence, p.uncertain,
+                 p.out_of_distribution, p.ood_score, p.total_ms)
+        if generation != self._generation:
+            return
+        self._shown = generation
+        self.resultReady.emit(analysis)
+        early = self._early_saves.pop(generation, None)
+        if early is not None:
+            self.readingSaved.emit(early)
+
+    def _saved(self, generation: int, reading: Reading) -> None:
+        self._track(-1)
+        if generation != self._generation:
+            return
+        if self._shown != generation:  # saved before the result reached the screen
+            self._early_saves[generation] = reading
+            return
+        self.readingSaved.emit(reading)
+
+    def _save_failed(self, generation: int, exc: BaseException) -> None:
+        self._track(-1)
+        log.warning("saving a reading failed: %s", redact(getattr(exc, "detail", None) or type(exc).__name__))
+        if generation == self._generation:
+            self.saveFailed.emit(_("Reading not saved"), error_text(exc))
+
+    def _analysis_failed(self, generation: int, image: XrayImage, exc: BaseException) -> None:
+        self._track(-2 if self._ops.available else -1)  # no save was queued
         self._log_failure("analysis failed for", image.source_path, exc)
         if generation == self._generation:
-            self.failed.emit("Analysis failed", error_text(exc))
+            self.failed.emit(_("Analysis failed"), error_text(exc))
 
     @staticmethod
     def _log_failure(what: str, path: str | None, exc: BaseException) -> None:
-        name = pipeline.describe_file(path)
+        name = describe_file(path)
         if isinstance(exc, CxrError):
-            log.warning("%s %s: %s: %s (%s)", what, name, type(exc).__name__, exc.message,
-                        pipeline.redact(exc.detail, path))
+            log.warning("%s %s: %s (%s)", what, name, type(exc).__name__, redact(exc.detail, path))
         else:
-            log.error("%s %s: unexpected error\n%s", what, name,
-                      pipeline.redacted_traceback(exc, path))
+            log.error("%s %s: unexpected error\n%s", what, name, redacted_traceback(exc, path))

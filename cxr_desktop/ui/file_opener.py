@@ -9,13 +9,13 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from cxr_desktop.ui import dialogs, pipeline
+from cxr_desktop.core.formats import open_dialog_filter, supported_formats_sentence
+from cxr_desktop.i18n import _
+from cxr_desktop.service.folders import expand_paths, list_images
+from cxr_desktop.ui import dialogs
 from cxr_desktop.ui.batch import BatchRunner
 from cxr_desktop.ui.file_drop import FileDropFilter
 from cxr_desktop.ui.settings import AppSettings
-
-FILE_FILTER = ("X-ray images (*.dcm *.dicom *.png *.jpg *.jpeg *.bmp *.tif *.tiff);;"
-               "DICOM files (*.dcm *.dicom);;All files (*)")
 
 
 class FileOpener(QObject):
@@ -31,29 +31,31 @@ class FileOpener(QObject):
         self.file_drop.pathsDropped.connect(self.open_paths)
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open a chest X-ray",
-                                              self.settings.last_dir, FILE_FILTER)
+        path, _filter = QFileDialog.getOpenFileName(self.window, _("Open a chest X-ray"),
+                                                    self.settings.last_dir, open_dialog_filter())
         if path:
             self.open_file(path)
 
     def open_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, "Analyse every image in a folder",
+        folder = QFileDialog.getExistingDirectory(self.window, _("Analyse every image in a folder"),
                                                   self.settings.last_dir)
         if folder:
             self.open_folder(folder)
 
     def open_folder(self, folder: str) -> None:
         if self.batch is None:
-            dialogs.show_error(self.window, "No AI model", "Folders can only be analysed when the "
-                               "AI model is available.\n" + (self.model_error or ""))
+            dialogs.show_error(self.window, _("No AI model"),
+                               _("Folders can only be analysed when the AI model is available.\n"
+                                 "{reason}").format(reason=self.model_error or ""))
             return
         if self.batch.running:
             return
         self.settings.last_dir = folder
-        paths = pipeline.list_images(folder)
+        paths = list_images(folder)
         if not paths:
-            dialogs.show_info(self.window, "Nothing to analyse",
-                              "This folder contains no image files.")
+            dialogs.show_info(self.window, _("Nothing to analyse"),
+                              _("This folder contains no image files. {formats}").format(
+                                  formats=supported_formats_sentence()))
             return
         self.batch.start(paths)
 
@@ -65,5 +67,4 @@ class FileOpener(QObject):
         elif len(paths) == 1:
             self.open_folder(paths[0])
         elif paths and self.batch is not None and not self.batch.running:
-            files = [f for p in paths for f in (pipeline.list_images(p) if os.path.isdir(p) else [p])]
-            self.batch.start(files)
+            self.batch.start(expand_paths(paths))

@@ -1,26 +1,29 @@
-"""HistoryModel: a lazily paged table over ``core.storage.History``.
+"""HistoryModel: a lazily paged table over the reading history (a ``HistoryStore``).
 
-Only the rows the view scrolls to are fetched (``canFetchMore``/``fetchMore`` load one
-``ReadingQuery`` page at a time; ``History.count`` gives the total), so 100,000 readings cost one
-count and one page of queries. Sorting and filtering re-run the query from the first page.
+Only the rows the view scrolls to are fetched (``canFetchMore``/``fetchMore`` ask for one
+``ReadingQuery`` page at a time; ``count`` gives the total), so 100,000 readings cost one count
+and one page of queries. Sorting and filtering re-run the query from the first page. Every query
+runs through ``HistoryOps`` (never on the GUI thread); the rows on show stay until the answer
+arrives, and only the latest request is applied.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QPixmap
 
 from cxr_desktop.core.errors import StorageError
-from cxr_desktop.core.percent import percent
-from cxr_desktop.core.storage import History, ReadingQuery
+from cxr_desktop.core.labels import display_label
+from cxr_desktop.core.patient import shown_name
+from cxr_desktop.core.storage import HistoryStore, ReadingQuery
 from cxr_desktop.core.types import OOD_LABEL, Reading
-from cxr_desktop.ui.tasks import TaskRunner
+from cxr_desktop.i18n import N_, _, format_date, format_datetime, format_percent
+from cxr_desktop.ui.history_ops import HistoryOps
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +31,8 @@ PAGE_SIZE = 200
 THUMB_SIZE = 48
 THUMB_CACHE = 600
 
-COLUMNS = ("", "Date", "Patient ID", "Name", "AI finding", "Top %", "Confirmed", "Note", "Reviewed")
+COLUMNS = ("", N_("Date"), N_("Patient ID"), N_("Name"), N_("AI finding"), N_("Top %"),
+           N_("Confirmed"), N_("Note"), N_("Reviewed"))
 COL_THUMB, COL_DATE, COL_PID, COL_NAME, COL_FINDING, COL_TOP, COL_CONFIRMED, COL_NOTE, COL_REVIEWED = range(9)
 #: Which storage column each table column sorts by (None: not sortable).
 SORT_KEYS: dict[int, str | None] = {
@@ -42,13 +46,18 @@ _ROOT = QModelIndex()
 
 
 def local_time(iso: str | None, with_time: bool = True) -> str:
+    """A stored UTC time in the user's time zone and language; '' for None."""
     if not iso:
         return ""
     try:
-        moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone()
+        return format_datetime(iso, "short") if with_time else format_date(iso, "short")
     except ValueError:
         return iso
-    return moment.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip that shows ``text`` literally (Qt renders tooltips that look like HTML)."""
+    return "<p style='white-space:pre-wrap'>" + html.escape(text) + "</p>"
 
 
 class HistoryModel(QAbstractTableModel):
@@ -56,13 +65,11 @@ class HistoryModel(QAbstractTableModel):
     totalChanged = Signal(int)
     refreshed = Signal()  # new rows are in (after a filter, sort or refresh)
 
-    def __init__(self, history: History | None, display_label: Callable[[str], str] | None = None,
-                 page_size: int = PAGE_SIZE, runner: TaskRunner | None = None, parent=None) -> None:
+    def __init__(self, ops: HistoryOps, page_size: int = PAGE_SIZE, parent=None) -> None:
         super().__init__(parent)
-        self._history = history
-        self._display = display_label or (lambda s: s.replace("_", " "))
+        self._ops = ops
         self._page = max(1, int(page_size))
-        self._runner = runner
+        self._fetching = False
         self._query = ReadingQuery(limit=self._page)  # what was asked for last
         self._applied = self._query  # what the rows on show were loaded with
         self._generation = 0
@@ -70,7 +77,7 @@ class HistoryModel(QAbstractTableModel):
         self._rows: list[Reading] = []
         self._total = 0
         self._thumbs: OrderedDict[int, QPixmap] = OrderedDict()
-        self.refresh(background=False)
+        self.refresh()
 
     # ------------------------------------------------------------ querying
     @property
@@ -90,31 +97,21 @@ class HistoryModel(QAbstractTableModel):
         self.set_query(replace(self._query, text=text, label=label, date_from=date_from,
                                date_to=date_to, reviewed=reviewed))
 
-    def refresh(self, background: bool = True) -> None:
-        """Re-count and reload the first page. With a TaskRunner the two queries (a text search
-        over 100,000 readings can take a few hundred ms) run on a worker; the rows on show stay
-        until the answer arrives, and only the latest request is applied."""
+    def refresh(self) -> None:
+        """Re-count and reload the first page in the background."""
         self._generation += 1
-        generation, query, history = self._generation, self._query, self._history
-        if history is None:
+        generation, query = self._generation, self._query
+        if not self._ops.available:
             self._apply(query, 0, [])
             return
-        if not background or self._runner is None:
-            try:
-                total, rows = self._load(history, query)
-            except (StorageError, ValueError) as exc:
-                self._failed(generation, exc)
-                return
-            self._apply(query, total, rows)
-            return
         self.pending = True
-        self._runner.submit(lambda: self._load(history, query),
-                            lambda result: self._loaded(generation, query, result),
-                            lambda exc: self._failed(generation, exc))
+        self._ops.query(lambda store: self._load(store, query),
+                        lambda result: self._loaded(generation, query, result),
+                        lambda exc: self._failed(generation, exc), key="history-page")
 
     @staticmethod
-    def _load(history: History, query: ReadingQuery) -> tuple[int, list[Reading]]:
-        return history.count(query), history.search(replace(query, offset=0))
+    def _load(store: HistoryStore, query: ReadingQuery) -> tuple[int, list[Reading]]:
+        return store.count(query), store.search(replace(query, offset=0))
 
     def _loaded(self, generation: int, query: ReadingQuery, result: tuple[int, list[Reading]]) -> None:
         if generation == self._generation:
@@ -128,26 +125,32 @@ class HistoryModel(QAbstractTableModel):
         log.warning("history query failed: %s", getattr(exc, "detail", None) or type(exc).__name__)
         self._apply(self._query, 0, [])
         self.errorOccurred.emit(str(exc) if isinstance(exc, (StorageError, ValueError))
-                                else "The history could not be read.")
+                                else _("The history could not be read."))
 
     def _apply(self, query: ReadingQuery, total: int, rows: list[Reading]) -> None:
         self.beginResetModel()
+        self._fetching = False
         self._applied, self._total, self._rows = query, total, rows
         self.endResetModel()
         self.totalChanged.emit(self._total)
         self.refreshed.emit()
 
     def canFetchMore(self, parent: Index = _ROOT) -> bool:  # noqa: N802 - Qt API
-        return not parent.isValid() and len(self._rows) < self._total
+        return not parent.isValid() and not self._fetching and len(self._rows) < self._total
 
     def fetchMore(self, parent: Index = _ROOT) -> None:  # noqa: N802 - Qt API
-        if parent.isValid() or self._history is None or len(self._rows) >= self._total:
+        if parent.isValid() or self._fetching or len(self._rows) >= self._total:
             return
-        try:
-            page = self._history.search(replace(self._applied, offset=len(self._rows)))
-        except StorageError as exc:
-            self.errorOccurred.emit(str(exc))
+        self._fetching = True
+        generation, query = self._generation, replace(self._applied, offset=len(self._rows))
+        self._ops.query(lambda store: store.search(query),
+                        lambda page: self._more_loaded(generation, query.offset, page),
+                        lambda exc: self._more_failed(generation, exc))
+
+    def _more_loaded(self, generation: int, offset: int, page: list[Reading]) -> None:
+        if generation != self._generation or offset != len(self._rows):
             return
+        self._fetching = False
         if not page:  # rows were deleted elsewhere: stop asking
             self._total = len(self._rows)
             self.totalChanged.emit(self._total)
@@ -156,6 +159,12 @@ class HistoryModel(QAbstractTableModel):
         self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
         self._rows.extend(page)
         self.endInsertRows()
+
+    def _more_failed(self, generation: int, exc: BaseException) -> None:
+        if generation == self._generation:
+            self._fetching = False
+            self.errorOccurred.emit(str(exc) if isinstance(exc, StorageError)
+                                    else _("The history could not be read."))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         key = SORT_KEYS.get(column)
@@ -201,9 +210,9 @@ class HistoryModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
                    role: int = Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section] if 0 <= section < len(COLUMNS) else None
+            return _(COLUMNS[section]) if 0 < section < len(COLUMNS) else ("" if section == 0 else None)
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
-            return None if SORT_KEYS.get(section) else "This column cannot be sorted"
+            return None if SORT_KEYS.get(section) else _("This column cannot be sorted")
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
@@ -224,7 +233,7 @@ class HistoryModel(QAbstractTableModel):
                 return QColor("#8a5a00")
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == COL_NOTE and reading.note:
-                return reading.note
+                return plain_tooltip(reading.note)
             if column == COL_FINDING:
                 return self._finding_tooltip(reading)
         if role == Qt.ItemDataRole.UserRole:
@@ -237,17 +246,19 @@ class HistoryModel(QAbstractTableModel):
         if column == COL_PID:
             return r.patient_id or ""
         if column == COL_NAME:
-            return r.patient_name or ""
+            return shown_name(r.patient_name)
         if column == COL_FINDING:
             if r.out_of_distribution or r.label == OOD_LABEL:
-                return "Not a chest X-ray"
-            return self._display(r.label) + (" (uncertain)" if r.uncertain else "")
+                return display_label(OOD_LABEL)
+            if r.uncertain:
+                return _("{finding} (uncertain)").format(finding=display_label(r.label))
+            return display_label(r.label)
         if column == COL_TOP:
             if r.out_of_distribution or not r.probabilities:
                 return ""
-            return percent(max(r.probabilities.values())).replace("%", "") + " %"
+            return format_percent(max(r.probabilities.values()))
         if column == COL_CONFIRMED:
-            return self._display(r.confirmed_label) if r.confirmed_label else ""
+            return display_label(r.confirmed_label)
         if column == COL_NOTE:
             return (r.note or "").replace("\n", " ")[:120]
         if column == COL_REVIEWED:
@@ -256,9 +267,13 @@ class HistoryModel(QAbstractTableModel):
 
     def _finding_tooltip(self, r: Reading) -> str:
         if r.out_of_distribution:
-            return "The image did not look like a frontal chest X-ray; no class was given."
-        probs = ", ".join(f"{self._display(k)} {percent(v)}" for k, v in r.probabilities.items())
-        return probs + ("\nUncertain: refer to a radiologist." if r.uncertain else "")
+            return plain_tooltip(r.ood_reason or _("The image did not look like a frontal chest "
+                                                   "X-ray; no class was given."))
+        lines = [_("{finding}: {percent}").format(finding=display_label(k), percent=format_percent(v))
+                 for k, v in r.probabilities.items()]
+        if r.uncertain:
+            lines.append(_("Uncertain: refer to a radiologist."))
+        return plain_tooltip("\n".join(lines))
 
     def _thumbnail(self, r: Reading) -> QPixmap | None:
         if r.id is None or not r.thumbnail_png:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
 from PySide6.QtCore import QDate, QModelIndex, QSize, Qt, QTimer, Signal
@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cxr_desktop.core.errors import StorageError
-from cxr_desktop.core.storage import History
+from cxr_desktop.core.labels import display_label
 from cxr_desktop.core.types import OOD_LABEL, Reading
+from cxr_desktop.i18n import _, format_number, ngettext
 from cxr_desktop.ui import dialogs
 from cxr_desktop.ui.history_model import (
     COL_DATE,
@@ -38,8 +38,8 @@ from cxr_desktop.ui.history_model import (
     THUMB_SIZE,
     HistoryModel,
 )
+from cxr_desktop.ui.history_ops import HistoryOps
 from cxr_desktop.ui.review_dialog import ReviewDialog
-from cxr_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +57,11 @@ class HistoryView(QWidget):
     readingDeleted = Signal(int)
     exportRequested = Signal(object)  # ReadingQuery of the current filters
 
-    def __init__(self, history: History | None, labels: Sequence[str],
-                 display_label: Callable[[str], str] | None = None,
-                 runner: TaskRunner | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, ops: HistoryOps, labels: Sequence[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._history = history
+        self._ops = ops
         self._labels = list(labels)
-        self._show = display_label or (lambda s: s.replace("_", " "))
-        self.model = HistoryModel(history, self._show, runner=runner, parent=self)
+        self.model = HistoryModel(ops, parent=self)
         self._select_after_refresh: int | None = None
         self._build()
         self.model.totalChanged.connect(self._total_changed)
@@ -78,7 +75,7 @@ class HistoryView(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         filters = QHBoxLayout()
         self.search_edit = QLineEdit(self)
-        self.search_edit.setPlaceholderText("Search patient ID, name or note")
+        self.search_edit.setPlaceholderText(_("Search patient ID, name or note"))
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setMinimumWidth(220)
         self._debounce = QTimer(self)
@@ -89,19 +86,21 @@ class HistoryView(QWidget):
         self.search_edit.returnPressed.connect(self.apply_filters)
         filters.addWidget(self.search_edit, 2)
         self.label_combo = QComboBox(self)
-        self.label_combo.addItem("All findings", None)
+        self.label_combo.addItem(_("All findings"), None)
         for label in self._labels:
-            self.label_combo.addItem(self._show(label), label)
-        self.label_combo.addItem("Not a chest X-ray", OOD_LABEL)
-        self.label_combo.setToolTip("Show only readings with this AI finding")
+            self.label_combo.addItem(display_label(label), label)
+        self.label_combo.addItem(display_label(OOD_LABEL), OOD_LABEL)
+        self.label_combo.setToolTip(_("Show only readings with this AI finding"))
         filters.addWidget(self.label_combo)
         self.reviewed_combo = QComboBox(self)
-        for text, value in (("Reviewed or not", None), ("Reviewed", True), ("Not reviewed", False)):
+        for text, value in ((_("Reviewed or not"), None), (_("Reviewed"), True),
+                            (_("Not reviewed"), False)):
             self.reviewed_combo.addItem(text, value)
         filters.addWidget(self.reviewed_combo)
-        self.from_check = QCheckBox("From", self)
+        self.from_check = QCheckBox(_("From"), self)
         self.from_date = QDateEdit(QDate.currentDate().addMonths(-1), self)
-        self.to_check = QCheckBox("to", self)
+        # Translators: a date range, "From <date> to <date>".
+        self.to_check = QCheckBox(_("to"), self)
         self.to_date = QDateEdit(QDate.currentDate(), self)
         for edit in (self.from_date, self.to_date):
             edit.setCalendarPopup(True)
@@ -139,19 +138,19 @@ class HistoryView(QWidget):
         self.table.setSortingEnabled(True)
         header.sortIndicatorChanged.connect(self._sort_indicator_changed)
         self.table.doubleClicked.connect(self._double_clicked)
-        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.table.selectionModel().selectionChanged.connect(lambda *_args: self._update_buttons())
         layout.addWidget(self.table, 1)
 
         bottom = QHBoxLayout()
         self.count_label = QLabel(self)
         bottom.addWidget(self.count_label, 1)
-        self.open_button = QPushButton("&Open", self)
-        self.open_button.setToolTip("Show the selected reading (Enter or double-click)")
-        self.review_button = QPushButton("&Review\u2026", self)
-        self.review_button.setToolTip("Write a note and confirm the finding")
-        self.delete_button = QPushButton("&Delete\u2026", self)
-        self.export_button = QPushButton("E&xport CSV\u2026", self)
-        self.export_button.setToolTip("Save the readings shown (with these filters) as a CSV file")
+        self.open_button = QPushButton(_("&Open"), self)
+        self.open_button.setToolTip(_("Show the selected reading (Enter or double-click)"))
+        self.review_button = QPushButton(_("&Review\u2026"), self)
+        self.review_button.setToolTip(_("Write a note and confirm the finding"))
+        self.delete_button = QPushButton(_("&Delete\u2026"), self)
+        self.export_button = QPushButton(_("E&xport CSV\u2026"), self)
+        self.export_button.setToolTip(_("Save the readings shown (with these filters) as a CSV file"))
         self.open_button.clicked.connect(self.open_selected)
         self.review_button.clicked.connect(self.review_selected)
         self.delete_button.clicked.connect(self.delete_selected)
@@ -163,7 +162,7 @@ class HistoryView(QWidget):
                   context=Qt.ShortcutContext.WidgetShortcut)
         QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, self.delete_selected,
                   context=Qt.ShortcutContext.WidgetShortcut)
-        self.setEnabled(self._history is not None)
+        self.setEnabled(self._ops.available)
         self._update_buttons()
 
     # --------------------------------------------------------------- filters
@@ -184,7 +183,7 @@ class HistoryView(QWidget):
         self._update_buttons()
 
     def refresh(self, select_id: int | None = None) -> None:
-        """Reload (in the background when there is a runner); then select ``select_id``."""
+        """Reload in the background; then select ``select_id``."""
         self._select_after_refresh = select_id
         self.model.refresh()
         self._update_buttons()
@@ -219,10 +218,11 @@ class HistoryView(QWidget):
         self.export_button.setEnabled(self.model.total > 0)
 
     def _total_changed(self, total: int) -> None:
-        if self._history is None:
-            self.count_label.setText("The history is not available.")
+        if not self._ops.available:
+            self.count_label.setText(_("The history is not available."))
             return
-        self.count_label.setText(f"{total:,} reading{'s' if total != 1 else ''}")
+        self.count_label.setText(ngettext("{count} reading", "{count} readings", total).format(
+            count=format_number(total)))
         self._update_buttons()
 
     def _model_error(self, message: str) -> None:
@@ -252,41 +252,53 @@ class HistoryView(QWidget):
         if reading is not None and reading.id is not None:
             self.review(reading.id)
 
-    def review(self, reading_id: int) -> Reading | None:
-        """Ask for the note and confirmed finding of a reading and store them."""
-        if self._history is None:
-            return None
-        try:
-            reading = self._history.get(reading_id)
-            if reading is None:
-                raise StorageError("This reading is no longer in the history.")
-            dialog = ReviewDialog(reading, self._labels, self._show, self)
-            if dialog.exec() != ReviewDialog.DialogCode.Accepted:
-                return None
-            updated = self._history.update_review(
-                reading_id, note=dialog.note(), confirmed_label=dialog.confirmed_label())
-        except StorageError as exc:
-            log.warning("review of reading %s failed: %s", reading_id, exc.detail)
-            dialogs.show_error(self, "Review not saved", exc.message)
-            return None
+    def review(self, reading_id: int) -> None:
+        """Fetch the reading, ask for the note and confirmed finding, store them (all database
+        work in the background; the dialog opens when the reading has arrived)."""
+        if not self._ops.available:
+            return
+        self._ops.query(lambda store: store.get(reading_id), self._ask_review,
+                        lambda exc: self._failed(_("Review not saved"), exc))
+
+    def _ask_review(self, reading: Reading | None) -> None:
+        if reading is None or reading.id is None:
+            dialogs.show_error(self, _("Review not saved"),
+                               _("This reading is no longer in the history."))
+            self.refresh()
+            return
+        dialog = ReviewDialog(reading, self._labels, self)
+        if dialog.exec() != ReviewDialog.DialogCode.Accepted:
+            return
+        note, confirmed, reading_id = dialog.note(), dialog.confirmed_label(), reading.id
+        self._ops.write(
+            lambda store: store.update_review(reading_id, note=note, confirmed_label=confirmed),
+            self._reviewed, lambda exc: self._failed(_("Review not saved"), exc))
+
+    def _reviewed(self, updated: Reading) -> None:
         self.model.update_reading(updated)
         self.readingChanged.emit(updated)
-        return updated
+
+    def _failed(self, title: str, exc: BaseException) -> None:
+        log.warning("%s: %s", title, type(exc).__name__)
+        dialogs.show_error(self, title, dialogs.error_text(exc))
 
     def delete_selected(self) -> None:
         reading = self.selected_reading()
-        if reading is None or reading.id is None or self._history is None:
+        if reading is None or reading.id is None or not self._ops.available:
             return
-        who = f" of patient {reading.patient_id}" if reading.patient_id else ""
-        if not dialogs.confirm(self, "Delete reading",
-                               f"Delete reading #{reading.id}{who} from the history?\n"
-                               "This cannot be undone."):
+        if reading.patient_id:
+            question = _("Delete reading #{id} of patient {patient} from the history?\n"
+                         "This cannot be undone.").format(id=reading.id, patient=reading.patient_id)
+        else:
+            question = _("Delete reading #{id} from the history?\nThis cannot be undone.").format(
+                id=reading.id)
+        if not dialogs.confirm(self, _("Delete reading"), question):
             return
-        try:
-            self._history.delete(reading.id)
-        except StorageError as exc:
-            log.warning("delete of reading %s failed: %s", reading.id, exc.detail)
-            dialogs.show_error(self, "Reading not deleted", exc.message)
-            return
+        reading_id = reading.id
+        self._ops.write(lambda store: store.delete(reading_id),
+                        lambda _deleted: self._deleted(reading_id),
+                        lambda exc: self._failed(_("Reading not deleted"), exc))
+
+    def _deleted(self, reading_id: int) -> None:
         self.refresh()
-        self.readingDeleted.emit(reading.id)
+        self.readingDeleted.emit(reading_id)

@@ -1,7 +1,7 @@
 """Logging for the GUI: a rotating file in the user log folder, stderr when there is one, Qt's own
 messages routed into the same log, and a crash handler (``sys.excepthook``) that writes a crash
-report and tells the user. Patient names never go into log lines: file names are logged as
-``pipeline.describe_file`` tokens and storage/imaging log no names."""
+report and tells the user. The one privacy rule of ``cxr_desktop.privacy`` applies (shared with
+the CLI): no file names, paths or patient fields in any log line or crash report."""
 
 from __future__ import annotations
 
@@ -15,23 +15,15 @@ from pathlib import Path
 from types import TracebackType
 
 from cxr_desktop import APP_NAME, __version__, paths
+from cxr_desktop.i18n import _
 from cxr_desktop.log_files import QuietRotatingFileHandler
+from cxr_desktop.privacy import ScrubbingFormatter, scrub
 
 LOG_FILE = "cxr-desktop.log"
 FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
 _MARK = "_cxr_desktop_handler"
 
 log = logging.getLogger("cxr_desktop")
-
-
-class ScrubbingFormatter(logging.Formatter):
-    """Formats as usual, then removes remembered file names and patient names (``pipeline.scrub``)
-    from the whole line, traceback included, whichever module logged it."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        from cxr_desktop.ui.pipeline import scrub
-
-        return scrub(super().format(record))
 
 
 def setup_logging(level: int = logging.INFO, log_folder: Path | None = None) -> Path | None:
@@ -88,8 +80,6 @@ def install_qt_message_handler():
 
 def write_crash_report(exc_type: type[BaseException], exc: BaseException,
                        tb: TracebackType | None) -> Path | None:
-    from cxr_desktop.ui.pipeline import scrub
-
     text = scrub("".join(traceback.format_exception(exc_type, exc, tb)))
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     try:
@@ -110,11 +100,13 @@ def _show_crash_dialog(report: Path | None) -> None:
     app = QApplication.instance()
     if app is None or QThread.currentThread() is not app.thread():
         return
-    where = f"\n\nA report was saved to:\n{report}" if report else ""
-    QMessageBox.critical(
-        None, f"{APP_NAME}: unexpected problem",
-        "Something unexpected went wrong. Your saved readings are safe.\n"
-        "If the program behaves strangely, close it and start it again." + where)
+    message = _("Something unexpected went wrong. Your saved readings are safe.\n"
+                "If the program behaves strangely, close it and start it again.")
+    if report:
+        message = _("Something unexpected went wrong. Your saved readings are safe.\n"
+                    "If the program behaves strangely, close it and start it again.\n\n"
+                    "A report was saved to:\n{report}").format(report=report)
+    QMessageBox.critical(None, _("{app}: unexpected problem").format(app=APP_NAME), message)
 
 
 _in_hook = threading.local()

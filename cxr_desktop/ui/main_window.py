@@ -1,10 +1,10 @@
 """MainWindow: the viewer in the middle, patient + AI result on the right, history at the bottom.
-Wiring only; the work lives in ReadingController, BatchRunner, HistoryView and the panels."""
+Wiring only; the work lives in ReadingController, BatchRunner, HistoryView and the panels, the
+use cases in ``service`` and every history access in ``HistoryOps``."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -12,21 +12,25 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 
 from cxr_desktop import APP_NAME
-from cxr_desktop.core.errors import StorageError
 from cxr_desktop.core.inference import Classifier
-from cxr_desktop.core.storage import History
+from cxr_desktop.core.labels import display_label
+from cxr_desktop.core.storage import HistoryStore
 from cxr_desktop.core.types import Reading, XrayImage
-from cxr_desktop.ui import dialogs, pipeline
+from cxr_desktop.i18n import _, ngettext
+from cxr_desktop.service.reading import Analysis, PatientFields, ReadingService, StoredReading
+from cxr_desktop.service.wording import ResultSummary
+from cxr_desktop.ui import dialogs
 from cxr_desktop.ui.actions import WindowActions
 from cxr_desktop.ui.batch import BatchRunner, BatchSummary
 from cxr_desktop.ui.controller import ReadingController
 from cxr_desktop.ui.file_opener import FileOpener
 from cxr_desktop.ui.history_actions import HistoryActions
 from cxr_desktop.ui.history_model import local_time
+from cxr_desktop.ui.history_ops import HistoryOps
 from cxr_desktop.ui.history_view import HistoryView
 from cxr_desktop.ui.patient_edits import PatientEdits
 from cxr_desktop.ui.patient_panel import PatientPanel
-from cxr_desktop.ui.prediction_panel import PredictionPanel, ResultView
+from cxr_desktop.ui.prediction_panel import PredictionPanel
 from cxr_desktop.ui.reading_pane import ReadingPane
 from cxr_desktop.ui.recent_menu import RecentFilesMenu
 from cxr_desktop.ui.settings import AppSettings
@@ -36,9 +40,11 @@ from cxr_desktop.ui.window_state import WindowState
 
 log = logging.getLogger(__name__)
 
+DEFAULT_LABELS = ("COVID-19", "Normal", "Viral_Pneumonia")
+
 
 class MainWindow(QMainWindow):
-    def __init__(self, classifier: Classifier | None, history: History | None,
+    def __init__(self, classifier: Classifier | None, history: HistoryStore | None,
                  settings: AppSettings | None = None, *, model_error: str | None = None,
                  history_error: str | None = None, runner: TaskRunner | None = None,
                  owns_history: bool = False) -> None:
@@ -50,19 +56,19 @@ class MainWindow(QMainWindow):
         self._owns_history = owns_history
         self.settings = settings or AppSettings()
         self.runner = runner or TaskRunner(max_threads=2, parent=self)
+        self.ops = HistoryOps(history, self)
+        self.service = ReadingService(classifier, history)
         self.current_reading: Reading | None = None
         self.closed = False
-        card = classifier.card if classifier is not None else None
-        self.labels = list(card.labels) if card else ["COVID-19", "Normal", "Viral_Pneumonia"]
-        self.display_label = card.display_label if card else (lambda s: s.replace("_", " "))
+        self.labels = list(classifier.card.labels) if classifier is not None else list(DEFAULT_LABELS)
         self.setWindowTitle(APP_NAME)
         self.setObjectName("main_window")
         self.resize(1280, 860)
         self._build_widgets()
-        self.controller = ReadingController(self.runner, classifier, history,
-                                            self.patient_panel.values, self)
-        self.batch = BatchRunner(self.runner, classifier, history, self) if classifier else None
-        self.history_actions = HistoryActions(history, self.runner, self.settings, self, history_error)
+        self.controller = ReadingController(self.runner, self.ops, self.service,
+                                            self._patient_fields, self)
+        self.batch = BatchRunner(self.runner, self.ops, self.service, self) if classifier else None
+        self.history_actions = HistoryActions(self.ops, self.settings, self, history_error)
         self.patient_edits = PatientEdits(self.patient_panel, self.history_actions,
                                           lambda: self.current_reading, self)
         self.opener = FileOpener(self, self.settings, self.batch, self.open_file, model_error)
@@ -75,14 +81,13 @@ class MainWindow(QMainWindow):
     def _build_widgets(self) -> None:
         self.viewer = ImageViewer(self)
         self.setCentralWidget(self.viewer)
-        self.prediction_panel = PredictionPanel(self.display_label, self)
+        self.prediction_panel = PredictionPanel(self)
         self.patient_panel = PatientPanel(self)
         pane = ReadingPane(self.patient_panel, self.prediction_panel, self)
-        self.reading_dock = self._dock("Reading", "reading_dock", pane,
+        self.reading_dock = self._dock(_("Reading"), "reading_dock", pane,
                                        Qt.DockWidgetArea.RightDockWidgetArea)
-        self.history_view = HistoryView(self.history, self.labels, self.display_label,
-                                        self.runner, self)
-        self.history_dock = self._dock("History", "history_dock", self.history_view,
+        self.history_view = HistoryView(self.ops, self.labels, self)
+        self.history_dock = self._dock(_("History"), "history_dock", self.history_view,
                                        Qt.DockWidgetArea.BottomDockWidgetArea)
         self.commands = WindowActions(self)
         self.commands.build_menus([self.reading_dock, self.history_dock])
@@ -121,14 +126,19 @@ class MainWindow(QMainWindow):
         a.intended_use.triggered.connect(self.show_about)
         self.recent = RecentFilesMenu(a.recent_menu, self.settings)
         self.recent.openRequested.connect(self.open_file)
-        v.zoomChanged.connect(lambda s: self.zoom_label.setText(f"Zoom {s * 100:.0f}%"))
-        v.windowLevelChanged.connect(
-            lambda c, w: self.wl_label.setText(f"Level {c:.0f} / Window {w:.0f}"))
+        v.zoomChanged.connect(lambda s: self.zoom_label.setText(
+            _("Zoom {percent}%").format(percent=round(s * 100))))
+        v.windowLevelChanged.connect(lambda c, w: self.wl_label.setText(
+            _("Level {level} / Window {window}").format(level=round(c), window=round(w))))
         c = self.controller
-        c.loading.connect(lambda path: self.statusBar().showMessage(f"Opening {Path(path).name}\u2026"))
+        c.loading.connect(lambda path: self.statusBar().showMessage(
+            _("Opening {file}\u2026").format(file=Path(path).name)))
         c.imageLoaded.connect(self._image_loaded)
-        c.predicting.connect(self._predicting)
+        c.fullImageLoaded.connect(lambda image: self.viewer.upgrade_image(image.display))
+        c.predicting.connect(self.prediction_panel.show_busy)
         c.resultReady.connect(self._result_ready)
+        c.readingSaved.connect(self._reading_saved)
+        c.saveFailed.connect(self._save_failed)
         c.failed.connect(self._failed)
         c.busyChanged.connect(self._busy_changed)
         self.prediction_panel.reviewRequested.connect(self.review_current)
@@ -146,14 +156,19 @@ class MainWindow(QMainWindow):
         if self.classifier is None:
             self.prediction_panel.show_model_missing(self.model_error or "")
             self.commands.open_folder.setEnabled(False)
-            self.statusBar().showMessage("The AI model is not available: viewing only.")
+            self.statusBar().showMessage(_("The AI model is not available: viewing only."))
         else:
-            self.statusBar().showMessage("Ready. Open a chest X-ray with Ctrl+O or drop it here.")
+            self.statusBar().showMessage(_("Ready. Open a chest X-ray with Ctrl+O or drop it here."))
+
+    def _patient_fields(self) -> PatientFields:
+        patient_id, patient_name = self.patient_panel.values()
+        return PatientFields(patient_id, patient_name)
 
     # --------------------------------------------------------------- opening
     def open_file(self, path: str) -> None:
-        """Load (worker) -> show -> predict and save (worker) -> show. What is on screen stays
-        until the new image is loaded, so a file that cannot be opened changes nothing."""
+        """Load (worker) -> show -> analyse (worker) -> show -> save (history lane). What is on
+        screen stays until the new image is loaded, so a file that cannot be opened changes
+        nothing."""
         self.patient_edits.settle()
         self.settings.last_dir = str(Path(path).parent)
         self.settings.add_recent_file(path)
@@ -168,40 +183,53 @@ class MainWindow(QMainWindow):
 
     def open_reading(self, reading_id: int) -> None:
         """Show a stored reading: its preview, heatmap and result (no new prediction)."""
-        if self.history is None:
+        if not self.ops.available:
             return
-        try:
-            reading = self.history.get(reading_id)
-        except StorageError as exc:
-            dialogs.show_error(self, "Cannot open the reading", exc.message)
-            return
-        if reading is None:
-            dialogs.show_error(self, "Cannot open the reading", "This reading is no longer in the history.")
+        self.ops.query(lambda store: self.service.reopen(reading_id),
+                       lambda stored: self._show_stored(reading_id, stored),
+                       lambda exc: dialogs.show_error(self, _("Cannot open the reading"),
+                                                      dialogs.error_text(exc)),
+                       key="open-reading")
+
+    def _show_stored(self, reading_id: int, stored: StoredReading | None) -> None:
+        if stored is None:
+            dialogs.show_error(self, _("Cannot open the reading"),
+                               _("This reading is no longer in the history."))
             self.history_view.refresh()
             return
         self.controller.forget_current()
-        preview = pipeline.decode_gray_png(reading.preview_png)
-        heat = pipeline.decode_gray_png(reading.heatmap_png)
-        if preview is not None:
-            self.viewer.set_image(preview, heat)
+        reading = stored.reading
+        summary = ResultSummary.from_reading(reading)
+        if stored.preview is not None:
+            self.viewer.set_image(stored.preview, stored.heatmap if summary.shows_heatmap else None)
         else:
             self.viewer.clear()
         self._show_reading(reading)
-        self.statusBar().showMessage(f"Showing saved reading #{reading.id} (stored preview).", 8000)
+        self.statusBar().showMessage(
+            _("Showing saved reading #{id} (stored preview).").format(id=reading_id), 8000)
+
+    def _origin(self, reading: Reading) -> str:
+        lines = [_("Saved reading #{id}, {time}").format(id=reading.id,
+                                                        time=local_time(reading.created_utc))]
+        if reading.reviewed_utc:
+            confirmed = display_label(reading.confirmed_label) or "\u2014"
+            lines.append(_("Reviewed {time}; confirmed: {finding}").format(
+                time=local_time(reading.reviewed_utc), finding=confirmed))
+        if reading.note:
+            lines.append(_("Note: {note}").format(note=reading.note))
+        return "\n".join(lines)
 
     def _show_reading(self, reading: Reading) -> None:
         self.current_reading = reading
-        origin = f"Saved reading #{reading.id}, {local_time(reading.created_utc)}"
-        if reading.reviewed_utc:
-            confirmed = self.display_label(reading.confirmed_label) if reading.confirmed_label else "\u2014"
-            origin += f"\nReviewed {local_time(reading.reviewed_utc)}; confirmed: {confirmed}"
-        if reading.note:
-            origin += f"\nNote: {reading.note}"
-        self.prediction_panel.show_result(ResultView.from_reading(reading, origin))
+        self.prediction_panel.show_result(ResultSummary.from_reading(reading), self._origin(reading))
         self.patient_panel.bind(reading)
         self.commands.review.setEnabled(True)
         name = reading.patient_id or (Path(reading.source_path).name if reading.source_path else "")
-        self.setWindowTitle(f"{name} \u2014 {APP_NAME}" if name else APP_NAME)
+        self._set_title(name)
+
+    def _set_title(self, name: str) -> None:
+        self.setWindowTitle(_("{name} \u2014 {app}").format(name=name, app=APP_NAME)
+                            if name else APP_NAME)
 
     # ------------------------------------------------------------ controller
     def _image_loaded(self, image: XrayImage) -> None:
@@ -209,36 +237,45 @@ class MainWindow(QMainWindow):
         self.commands.review.setEnabled(False)
         self.viewer.set_image(image.display)
         self.patient_panel.image_loaded(image.metadata)
-        self.setWindowTitle(f"{Path(image.source_path or '').name} \u2014 {APP_NAME}")
-        self.statusBar().showMessage(
-            f"{image.metadata.format} {image.width} x {image.height}, {image.metadata.bit_depth} bit")
+        self._set_title(Path(image.source_path or "").name)
+        meta = image.metadata
+        self.statusBar().showMessage(_("{format} {width} x {height}, {bits} bit").format(
+            format=meta.format, width=meta.width, height=meta.height, bits=meta.bit_depth))
         if self.classifier is None:
             self.prediction_panel.show_model_missing(self.model_error or "")
 
-    def _predicting(self) -> None:
-        self.prediction_panel.show_busy()
-
-    def _result_ready(self, outcome: pipeline.Outcome) -> None:
-        prediction = outcome.prediction
-        self.viewer.set_heatmap(None if prediction.out_of_distribution else prediction.heatmap)
-        if outcome.reading is not None:
-            self.current_reading = outcome.reading
-            self.patient_panel.bind(outcome.reading)
-            self.commands.review.setEnabled(True)
-            self.history_view.refresh(select_id=outcome.reading.id)
-            origin = f"Saved to the history as reading #{outcome.reading.id}."
-            self.statusBar().showMessage(origin, 8000)
+    def _result_ready(self, analysis: Analysis) -> None:
+        summary = ResultSummary.from_prediction(analysis.prediction)
+        self.viewer.set_heatmap(analysis.prediction.heatmap if summary.shows_heatmap else None)
+        if self.ops.available:
+            origin = _("Saving to the history\u2026")
+            self.statusBar().showMessage(origin)
         else:
-            origin = ""
-            self.statusBar().showMessage("Analysed, but the history is not available: not saved.")
-        self.prediction_panel.show_result(
-            replace(ResultView.from_prediction(prediction), origin=origin),
-            saved=outcome.reading is not None)
+            origin = _("Not saved to the history.")
+            self.statusBar().showMessage(_("Analysed, but the history is not available: not saved."))
+        self.prediction_panel.show_result(summary, origin, saved=False)
+
+    def _reading_saved(self, reading: Reading) -> None:
+        self.current_reading = reading
+        self.patient_panel.bind(reading)
+        self.commands.review.setEnabled(True)
+        self.history_view.refresh(select_id=reading.id)
+        text = _("Saved to the history as reading #{id}.").format(id=reading.id)
+        if self.prediction_panel.result is not None:
+            self.prediction_panel.show_result(self.prediction_panel.result, text, saved=True)
+        self.statusBar().showMessage(text, 8000)
+
+    def _save_failed(self, title: str, message: str) -> None:
+        if self.prediction_panel.result is not None:
+            self.prediction_panel.show_result(self.prediction_panel.result,
+                                              _("Not saved to the history."), saved=False)
+        self.statusBar().showMessage(title, 8000)
+        dialogs.show_error(self, title, message)
 
     def _failed(self, title: str, message: str) -> None:
         self.statusBar().showMessage(title, 8000)
         if self.current_reading is None and not self.controller.busy:
-            self.prediction_panel.show_empty(f"No result: {title.lower()}.")
+            self.prediction_panel.show_empty(_("No result: {problem}.").format(problem=title))
         dialogs.show_error(self, title, message)
 
     def _busy_changed(self, busy: bool) -> None:
@@ -249,8 +286,11 @@ class MainWindow(QMainWindow):
 
     def _batch_finished(self, summary: BatchSummary) -> None:
         self.history_view.refresh()
-        self.statusBar().showMessage(f"Folder analysed: {len(summary.done)} readings saved.", 10000)
-        dialogs.show_info(self, "Folder analysed", summary.text(self.display_label))
+        done = len(summary.done)
+        self.statusBar().showMessage(ngettext("Folder analysed: {count} reading saved.",
+                                              "Folder analysed: {count} readings saved.",
+                                              done).format(count=done), 10000)
+        dialogs.show_info(self, _("Folder analysed"), summary.text())
 
     # ---------------------------------------------------------------- review
     def review_current(self) -> None:
@@ -266,7 +306,7 @@ class MainWindow(QMainWindow):
             self.current_reading = None
             self.patient_panel.unbind()
             self.commands.review.setEnabled(False)
-            self.prediction_panel.show_empty("This reading was deleted from the history.")
+            self.prediction_panel.show_empty(_("This reading was deleted from the history."))
 
     def _patient_saved(self, updated: Reading) -> None:
         if self.current_reading is not None and self.current_reading.id == updated.id:
@@ -293,10 +333,11 @@ class MainWindow(QMainWindow):
             self.closed = True
             if self.batch is not None:
                 self.batch.cancel()
-            if self.runner.busy:
-                self.statusBar().showMessage("Finishing the analysis in progress\u2026")
+            if self.runner.busy or self.ops.busy:
+                self.statusBar().showMessage(_("Finishing the analysis in progress\u2026"))
                 QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-            self.runner.shutdown()  # waits for running jobs: their readings are saved
+            self.runner.shutdown()  # waits for running analyses: they queue their saves
+            self.ops.shutdown()  # runs every queued save to its end
             while QGuiApplication.overrideCursor() is not None:
                 QGuiApplication.restoreOverrideCursor()
             self.window_state.save()

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
 from cxr_desktop.core.types import Reading
+from cxr_desktop.i18n import _
 from cxr_desktop.ui import dialogs
 from cxr_desktop.ui.history_actions import HistoryActions
 from cxr_desktop.ui.patient_panel import PatientPanel
@@ -38,10 +39,10 @@ class PatientEdits(QObject):
         panel, reading = self.panel, self.current()
         if not panel.dirty or reading is None or reading.id is None:
             return
-        if dialogs.confirm(self.window, "Patient details changed",
-                           f"The patient details were changed but not saved.\n\nYes: save them "
-                           f"with reading #{reading.id} (the X-ray on screen).\nNo: use them for "
-                           "the image you are opening now."):
+        if dialogs.confirm(self.window, _("Patient details changed"),
+                           _("The patient details were changed but not saved.\n\nYes: save them "
+                             "with reading #{id} (the X-ray on screen).\nNo: use them for the "
+                             "image you are opening now.").format(id=reading.id)):
             self.save(*panel.values())
             panel.clear()
         else:

@@ -20,21 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cxr_desktop.core.patient import person_name, shown_name
 from cxr_desktop.core.types import ImageMetadata, Reading
+from cxr_desktop.i18n import _
 
 
 def _norm(value: str | None) -> str:
     return (value or "").strip()
-
-
-def person_name(dicom_name: str | None) -> str:
-    """A DICOM person name (``Family^Given^Middle^Prefix^Suffix``) as people write it."""
-    text = _norm(dicom_name)
-    if "^" not in text:
-        return text
-    parts = [p.strip() for p in text.split("=")[0].split("^")]
-    family, given = parts[0], " ".join(p for p in parts[1:3] if p)
-    return ", ".join(p for p in (family, given) if p)
 
 
 class PatientPanel(QWidget):
@@ -44,33 +36,33 @@ class PatientPanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
-        title = QLabel("Patient (optional)", self)
+        title = QLabel(_("Patient (optional)"), self)
         font = title.font()
         font.setBold(True)
         title.setFont(font)
         layout.addWidget(title)
         form = QFormLayout()
         self.id_edit = QLineEdit(self)
-        self.id_edit.setPlaceholderText("e.g. clinic number")
+        self.id_edit.setPlaceholderText(_("e.g. clinic number"))
         self.id_edit.setMaxLength(64)
         self.id_edit.setClearButtonEnabled(True)
         self.name_edit = QLineEdit(self)
-        self.name_edit.setPlaceholderText("family name, given name")
+        self.name_edit.setPlaceholderText(_("family name, given name"))
         self.name_edit.setMaxLength(128)
         self.name_edit.setClearButtonEnabled(True)
-        form.addRow("Patient &ID:", self.id_edit)
-        form.addRow("&Name:", self.name_edit)
+        form.addRow(_("Patient &ID:"), self.id_edit)
+        form.addRow(_("&Name:"), self.name_edit)
         layout.addLayout(form)
         self.hint = QLabel(self)
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color:#4a4a4a;")
         layout.addWidget(self.hint)
         buttons = QHBoxLayout()
-        self.save_button = QPushButton("Save patient details", self)
-        self.save_button.setToolTip("Store these details with the reading on screen")
+        self.save_button = QPushButton(_("Save patient details"), self)
+        self.save_button.setToolTip(_("Store these details with the reading on screen"))
         self.save_button.clicked.connect(self._save)
-        self.clear_button = QPushButton("New patient", self)
-        self.clear_button.setToolTip("Empty the fields for the next patient")
+        self.clear_button = QPushButton(_("New patient"), self)
+        self.clear_button.setToolTip(_("Empty the fields for the next patient"))
         self.clear_button.clicked.connect(self.clear)
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.clear_button)
@@ -107,7 +99,7 @@ class PatientPanel(QWidget):
         if metadata.patient_id or metadata.patient_name:
             self._bound, self._bound_id = None, None
             self.set_values(metadata.patient_id, person_name(metadata.patient_name))
-            self._source = "Filled in from the DICOM file."
+            self._source = "dicom"
         else:
             if self._bound is not None and self.values() == self._bound:
                 self._bound, self._bound_id = None, None
@@ -118,7 +110,7 @@ class PatientPanel(QWidget):
 
     def bind(self, reading: Reading) -> None:
         """The reading on screen is stored with these details."""
-        self._bound = (_norm(reading.patient_id), _norm(reading.patient_name))
+        self._bound = (_norm(reading.patient_id), shown_name(reading.patient_name))
         self._bound_id = reading.id
         self._source = ""
         self.set_values(*self._bound)
@@ -136,16 +128,18 @@ class PatientPanel(QWidget):
         self.id_edit.setFocus()
 
     # ----------------------------------------------------------------- state
-    def _changed(self, *_: object) -> None:
+    def _changed(self, *_args: object) -> None:
         self.save_button.setEnabled(self.dirty)
         if self.dirty:
-            self.hint.setText("Changed: press \u201cSave patient details\u201d to store them with this reading.")
+            self.hint.setText(_("Changed: press \u201cSave patient details\u201d to store them "
+                                "with this reading."))
         elif self._bound is not None:
-            self.hint.setText("Saved with the reading on screen.")
+            self.hint.setText(_("Saved with the reading on screen."))
         elif self._source:
-            self.hint.setText(self._source + " Stored with the reading when the analysis finishes.")
+            self.hint.setText(_("Filled in from the DICOM file. Stored with the reading when the "
+                                "analysis finishes."))
         else:
-            self.hint.setText("Stored with the next reading.")
+            self.hint.setText(_("Stored with the next reading."))
 
     def _save_if_dirty(self) -> None:
         if self.dirty:

@@ -27,7 +27,7 @@ class RecentFilesMenu(QObject):
             action = self.menu.addAction(prefix + Path(path).name.replace("&", "&&"))
             action.setToolTip(path)
             action.setStatusTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.openRequested.emit(p))
+            action.triggered.connect(lambda _checked=False, p=path: self.openRequested.emit(p))
         if not files:
             self.menu.addAction("(none)").setEnabled(False)
         else:

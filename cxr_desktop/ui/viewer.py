@@ -24,6 +24,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
+from cxr_desktop.i18n import _
 from cxr_desktop.ui.colormap import (
     DEFAULT_CENTER,
     DEFAULT_WIDTH,
@@ -44,6 +45,18 @@ def gray_qimage(gray: np.ndarray) -> QImage:
     """Wrap a contiguous 2-D uint8 array (the caller keeps the array alive) as a grey QImage."""
     h, w = gray.shape
     return QImage(gray.data, w, h, gray.strides[0], QImage.Format.Format_Grayscale8)
+
+
+def _heat_for_drawing(heat: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """A heatmap of any size (the model's 7x7, or an older reading's preview-sized map) ->
+    smoothly resampled once to the image's shape, at most HEATMAP_MAX_SIDE on its longest side;
+    the view stretches that over the image."""
+    w, h = image_size
+    f = min(1.0, HEATMAP_MAX_SIDE / max(w, h, 1))
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    if (heat.shape[1], heat.shape[0]) == size:
+        return heat
+    return np.asarray(Image.fromarray(heat).resize(size, Image.Resampling.BILINEAR), dtype=np.uint8)
 
 
 class ImageViewer(QGraphicsView):
@@ -71,7 +84,7 @@ class ImageViewer(QGraphicsView):
         self._heat_item.setOpacity(0.5)
         self.scene().addItem(self._image_item)
         self.scene().addItem(self._heat_item)
-        self.placeholder = "Open a chest X-ray (Ctrl+O)\nor drop an image file or a folder here"
+        self.placeholder = _("Open a chest X-ray (Ctrl+O)\nor drop an image file or a folder here")
 
         self._display: np.ndarray | None = None
         self._levels: dict[int, np.ndarray] = {}
@@ -81,6 +94,7 @@ class ImageViewer(QGraphicsView):
         self._width = DEFAULT_WIDTH
         self._inverted = False
         self._heat_wanted = True
+        self._heat_source: np.ndarray | None = None
         self._has_heat = False
         self._fit_mode = True
         self._wl_drag: tuple[QPoint, float, float] | None = None
@@ -113,6 +127,14 @@ class ImageViewer(QGraphicsView):
         self.set_heatmap(heatmap)
         self.fit()
 
+    def upgrade_image(self, display: np.ndarray) -> None:
+        """The same picture at a higher resolution (the full image after the model's reduced
+        one): the heatmap, window/level and the fit-to-window state are kept."""
+        heat, fit = self._heat_source, self._fit_mode
+        self.set_image(display, heat)
+        if not fit:
+            self._fit_mode = False
+
     def clear(self) -> None:
         self._display = None
         self.scene().setSceneRect(QRectF())
@@ -124,18 +146,13 @@ class ImageViewer(QGraphicsView):
 
     def set_heatmap(self, heatmap: np.ndarray | None) -> None:
         """A uint8 map (any size; stretched over the image), 0 = no evidence, 255 = most."""
+        self._heat_source = None if heatmap is None else np.asarray(heatmap, dtype=np.uint8)
         if heatmap is None or self._display is None:
             self._heat_item.setPixmap(QPixmap())
             self._has_heat = False
             self._heat_item.setVisible(False)
             return
-        heat = np.asarray(heatmap, dtype=np.uint8)
-        hh, hw = heat.shape
-        if max(hh, hw) > HEATMAP_MAX_SIDE:  # it is a smooth upsampled map: no detail is lost
-            f = HEATMAP_MAX_SIDE / max(hh, hw)
-            small = Image.fromarray(heat).resize((max(1, round(hw * f)), max(1, round(hh * f))),
-                                                 Image.Resampling.BILINEAR)
-            heat = np.asarray(small, dtype=np.uint8)
+        heat = _heat_for_drawing(np.asarray(heatmap, dtype=np.uint8), self.image_size)
         heat = np.ascontiguousarray(heat)
         qimg = QImage(heat.data, heat.shape[1], heat.shape[0], heat.strides[0],
                       QImage.Format.Format_Indexed8)

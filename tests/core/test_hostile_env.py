@@ -29,7 +29,8 @@ from bench.durability import make_reading
 from cxr_desktop.cli import main
 from cxr_desktop.core.errors import ModelError, NewerDatabaseError, StorageError
 from cxr_desktop.core.inference import Classifier
-from cxr_desktop.core.storage import SCHEMA_VERSION, History
+from cxr_desktop.core.storage.sqlite import SqliteHistory as History
+from cxr_desktop.core.storage.sqlite.schema import SCHEMA_VERSION
 from tests.helpers import build_tiny_model
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -147,7 +148,7 @@ def test_read_only_folder_history_can_be_read_and_saving_says_why(read_only_home
         with pytest.raises(StorageError) as info:
             history.add(small_reading(9))
         assert str(info.value) == (
-            "The reading history could not be saved: the folder or file is read-only or you do "
+            "The reading history could not be saved. The folder or file is read-only or you do "
             "not have permission to write there."
         )
         with pytest.raises(StorageError, match="read-only"):
@@ -164,7 +165,7 @@ def test_read_only_folder_without_a_history(tmp_path: Path) -> None:
         with pytest.raises(StorageError) as info:
             History(folder / "history.sqlite3")
         assert str(info.value) == (
-            "The reading history could not be opened: the folder is read-only or you do not "
+            "The reading history could not be opened. The folder is read-only or you do not "
             "have permission to write there."
         )
 
@@ -205,7 +206,7 @@ def test_full_disk_while_running_keeps_what_was_saved(tmp_path: Path) -> None:
         with pytest.raises(StorageError) as info:
             for n in range(3, 50):  # the WAL may still have a little room
                 history.add(replace(small_reading(n), preview_png=os.urandom(60_000)))
-        assert "the disk is full" in str(info.value)
+        assert "The disk is full" in str(info.value)
         saved_while_full = history.count()
         assert snapshot(db)[:3] == before  # nothing already saved is damaged
         assert history.count() == saved_while_full  # the failed one left nothing behind
@@ -229,7 +230,7 @@ def test_opening_the_history_on_a_full_disk_says_the_disk_is_full(tmp_path: Path
         with pytest.raises(StorageError) as info:  # no room for the -shm file SQLite needs
             History(db)
         assert str(info.value) == (
-            "The reading history could not be opened: the disk is full. "
+            "The reading history could not be opened. The disk is full. "
             "Free some disk space and try again."
         )
         filler.unlink()
@@ -252,7 +253,7 @@ def test_cli_on_a_full_disk(tmp_path: Path, model: Path, xray: Path, capsys,
         assert out.startswith(f"{xray}: ") and err == ""
         assert main(["predict", "--save", str(xray)]) == 2
         _, err = capsys.readouterr()
-        assert "the disk is full" in one_error_line(err)
+        assert "The disk is full" in one_error_line(err)
         assert snapshot(db) == before
 
 

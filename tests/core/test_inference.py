@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cxr_desktop.core.errors import ModelError
-from cxr_desktop.core.inference import Classifier, heatmap_to_image_size, softmax
+from cxr_desktop.core.inference import Classifier, heatmap_u8, softmax
 from cxr_desktop.core.types import ImageMetadata, XrayImage
 
 
@@ -39,7 +39,7 @@ def test_predict_gives_calibrated_probabilities_heatmap_and_timings(tiny_model_d
     assert abs(sum(p.probabilities) - 1) < 1e-9
     assert p.label == p.labels[int(np.argmax(p.probabilities))]
     assert p.confidence == max(p.probabilities)
-    assert p.heatmap.shape == (300, 400) and p.heatmap.dtype == np.uint8
+    assert p.heatmap.ndim == 2 and max(p.heatmap.shape) <= 32 and p.heatmap.dtype == np.uint8  # model resolution
     assert p.model_name == "tiny-test-model" and len(p.model_sha256) == 64
     assert set(p.timings_ms) >= {"preprocess", "inference", "total"} and p.total_ms > 0
     assert not p.out_of_distribution and p.ood_score <= 1.0
@@ -136,6 +136,7 @@ def test_softmax_and_heatmap_helpers():
     assert p.shape == (1, 3) and abs(p.sum() - 1) < 1e-12 and p[0, 2] > p[0, 0]
     cam = np.zeros((7, 7), np.float32)
     cam[3, 3] = 5.0
-    h = heatmap_to_image_size(cam, 70, 35)
-    assert h.shape == (35, 70) and h.max() > 200 and h[0, 0] == 0
-    assert heatmap_to_image_size(-np.ones((7, 7)), 10, 10).max() == 0
+    h = heatmap_u8(cam)
+    assert h.shape == (7, 7) and h.dtype == np.uint8 and h[3, 3] == 255 and h[0, 0] == 0
+    assert heatmap_u8(-np.ones((7, 7))).max() == 0
+    assert heatmap_u8(np.full((7, 7), np.nan)).max() == 0

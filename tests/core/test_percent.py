@@ -1,6 +1,6 @@
 import pytest
 
-from cxr_desktop.core.percent import percent
+from cxr_desktop.i18n import format_percent as percent
 
 
 @pytest.mark.parametrize("p, decimals, text", [

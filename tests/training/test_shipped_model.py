@@ -34,11 +34,11 @@ def test_shipped_model_reproduces_reported_val_accuracy(shipped_model_dir, share
     assert abs(accuracy - metrics["val"]["accuracy"]) <= 0.001, (accuracy, metrics["val"]["accuracy"])
 
 
-def test_samples_are_accepted_and_heatmap_is_image_sized(shipped_model_dir, samples_dir):
+def test_samples_are_accepted_and_heatmap_is_at_model_resolution(shipped_model_dir, samples_dir):
     clf = Classifier(shipped_model_dir, threads=1)
     for f in sorted(samples_dir.glob("*/*")):
         image = load_xray(f)
         pred = clf.predict(image)
         assert not pred.out_of_distribution, (f.name, pred.ood_score)
-        assert pred.heatmap.shape == image.display.shape and pred.heatmap.dtype == np.uint8
+        assert pred.heatmap.ndim == 2 and max(pred.heatmap.shape) < 64 and pred.heatmap.dtype == np.uint8
         assert abs(sum(pred.probabilities) - 1) < 1e-6

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cxr_desktop.core.storage import History
+from cxr_desktop.core.storage.sqlite import SqliteHistory as History
 from cxr_desktop.ui.app import create_main_window
 from cxr_desktop.ui.main_window import MainWindow
 from cxr_desktop.ui.settings import AppSettings

@@ -11,7 +11,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QTableView
 
 from cxr_desktop.core.imaging import encode_png
-from cxr_desktop.core.storage import History
+from cxr_desktop.core.storage.sqlite import SqliteHistory as History
 from cxr_desktop.core.types import OOD_LABEL, Reading
 from cxr_desktop.ui.history_model import (
     COL_DATE,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cxr_desktop.core.storage import History
+from cxr_desktop.core.storage.sqlite import SqliteHistory as History
 from cxr_desktop.ui.app import create_main_window
 from tests.core.test_hostile_env import (
     make_newer_history,

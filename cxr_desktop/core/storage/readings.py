@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
+from cxr_desktop.core.patient import clean, stored_name
 from cxr_desktop.core.storage.times import utc_now_iso
 from cxr_desktop.core.types import OOD_LABEL, Prediction, Reading, XrayImage
 
 PREVIEW_MAX_SIDE = 512
 THUMBNAIL_MAX_SIDE = 96
-
-
-def _png_size(data: bytes) -> tuple[int, int]:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as img:
-        return img.size
 
 
 def reading_from_prediction(
@@ -26,7 +19,8 @@ def reading_from_prediction(
     patient_name: str | None = None,
     now: datetime | None = None,
 ) -> Reading:
-    """What the history stores for one prediction: previews as PNG, label or OOD_LABEL, etc."""
+    """What the history stores for one prediction: previews as PNG, label or OOD_LABEL, the
+    patient fields by the one rule of ``core.patient`` (the DICOM's when none are given)."""
     import numpy as np
 
     from cxr_desktop.core.imaging import encode_png
@@ -34,25 +28,11 @@ def reading_from_prediction(
     preview = encode_png(image.display, PREVIEW_MAX_SIDE)
     thumbnail = encode_png(image.display, THUMBNAIL_MAX_SIDE)
     heatmap_png = None
-    if prediction.heatmap is not None:
+    if prediction.heatmap is not None:  # stored at the model's resolution, scaled when drawn
         heat = np.asarray(prediction.heatmap)
         if heat.dtype != np.uint8:
             heat = np.clip(heat, 0, 255).astype(np.uint8)
-        if heat.shape != image.display.shape:
-            from PIL import Image
-
-            heat = np.asarray(
-                Image.fromarray(heat, mode="L").resize(
-                    (image.width, image.height), Image.Resampling.BILINEAR
-                )
-            )
-        heatmap_png = encode_png(heat, PREVIEW_MAX_SIDE)
-        if _png_size(heatmap_png) != _png_size(preview):  # pragma: no cover - defensive
-            from PIL import Image
-
-            size = _png_size(preview)
-            small = Image.fromarray(heat, mode="L").resize(size, Image.Resampling.BILINEAR)
-            heatmap_png = encode_png(np.asarray(small), max(size))
+        heatmap_png = encode_png(heat, max(heat.shape))
     meta = image.metadata
     return Reading(
         id=None,
@@ -70,10 +50,12 @@ def reading_from_prediction(
         model_name=prediction.model_name,
         model_version=prediction.model_version,
         model_sha256=prediction.model_sha256,
-        patient_id=patient_id if patient_id is not None else meta.patient_id,
-        patient_name=patient_name if patient_name is not None else meta.patient_name,
+        patient_id=clean(patient_id if patient_id is not None else meta.patient_id),
+        patient_name=stored_name(patient_name if patient_name is not None else meta.patient_name),
         preview_png=preview,
         heatmap_png=heatmap_png,
         thumbnail_png=thumbnail,
         inference_ms=prediction.total_ms,
+        ood_reason=prediction.ood_reason,
+        cautions=tuple(prediction.cautions),
     )

@@ -14,7 +14,7 @@ def utc_now_iso(now: datetime | None = None) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
-def _parse_iso(value: str) -> datetime | date:
+def parse_iso(value: str) -> datetime | date:
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
@@ -26,7 +26,7 @@ def _parse_iso(value: str) -> datetime | date:
 def normalize_utc(value: str) -> str:
     """Any ISO 8601 date/datetime -> the canonical stored form (UTC, microseconds)."""
     try:
-        parsed = _parse_iso(value)
+        parsed = parse_iso(value)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"not an ISO 8601 date or time: {value!r}") from exc
     if not isinstance(parsed, datetime):

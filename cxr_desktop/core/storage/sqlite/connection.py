@@ -14,9 +14,17 @@ import time
 from pathlib import Path
 
 from cxr_desktop.core.errors import NewerDatabaseError, StorageError
-from cxr_desktop.core.storage import schema
-from cxr_desktop.core.storage.query import _fold
-from cxr_desktop.core.storage.sqlite_errors import _PREFIX, _is_busy, _storage_error
+from cxr_desktop.core.storage.sqlite import schema
+from cxr_desktop.core.storage.sqlite.errors import (
+    DAMAGED,
+    NO_PERMISSION,
+    PLACE_TAKEN,
+    is_busy,
+    sentences,
+    storage_error,
+)
+from cxr_desktop.core.storage.sqlite.sql import sql_search_text
+from cxr_desktop.i18n import _
 
 log = logging.getLogger("cxr_desktop.core.storage")
 
@@ -24,29 +32,26 @@ BUSY_TIMEOUT_MS = 10_000
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def _newer_database(path: Path, version: int) -> NewerDatabaseError:
+def newer_database(path: Path, version: int) -> NewerDatabaseError:
     return NewerDatabaseError(
-        "The reading history was saved by a newer version of CXR Desktop. "
-        "Please install the newer version to use it; the history has been left untouched.",
+        _("The reading history was saved by a newer version of CXR Desktop. "
+          "Please install the newer version to use it; the history has been left untouched."),
         detail=f"{path}: user_version {version} > {schema.SCHEMA_VERSION}",
     )
 
 
-def _prepare_folder(path: Path) -> None:
+def prepare_folder(path: Path) -> None:
     """Create the history's folder; refuse a folder or other item in the file's place."""
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise _storage_error(exc, "open", folder) from exc
+        raise storage_error(exc, "open", folder) from exc
     if path.exists() and not path.is_file():
-        raise StorageError(
-            f"{_PREFIX['open']}: its place on disk is taken by a folder or another item.",
-            detail=str(path),
-        )
+        raise StorageError(sentences("open", PLACE_TAKEN), detail=str(path))
 
 
-def _check_file(path: Path) -> None:
+def check_file(path: Path) -> None:
     """Refuse a non-database or a newer database without writing a single byte to it."""
     if not path.exists():
         return
@@ -54,17 +59,14 @@ def _check_file(path: Path) -> None:
         with open(path, "rb") as handle:
             head = handle.read(len(SQLITE_MAGIC))
     except OSError as exc:
-        raise _storage_error(exc, "open", path) from exc
+        raise storage_error(exc, "open", path) from exc
     if head and head != SQLITE_MAGIC:
-        raise StorageError(
-            f"{_PREFIX['open']}: the history file is damaged or is not a CXR Desktop history file.",
-            detail=f"{path}: bad SQLite header {head!r}",
-        )
+        raise StorageError(sentences("open", DAMAGED), detail=f"{path}: bad SQLite header {head!r}")
     if not head:
         return  # an empty file is an empty database
     version = _read_user_version(path)
     if version > schema.SCHEMA_VERSION:
-        raise _newer_database(path, version)
+        raise newer_database(path, version)
 
 
 def _read_user_version(path: Path) -> int:
@@ -73,16 +75,16 @@ def _read_user_version(path: Path) -> int:
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
-        raise _storage_error(exc, "open", path) from exc
+        raise storage_error(exc, "open", path) from exc
     try:
         return int(conn.execute("PRAGMA user_version").fetchone()[0])
     except sqlite3.Error as exc:
-        raise _storage_error(exc, "open", path) from exc
+        raise storage_error(exc, "open", path) from exc
     finally:
         conn.close()
 
 
-def _enable_wal(conn: sqlite3.Connection) -> str:
+def enable_wal(conn: sqlite3.Connection) -> str:
     """Switch to the WAL journal, retrying while another process holds the lock.
 
     SQLite may answer "database is locked" at once here, without waiting for busy_timeout (two
@@ -93,12 +95,17 @@ def _enable_wal(conn: sqlite3.Connection) -> str:
         try:
             return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
         except sqlite3.OperationalError as exc:
-            if not _is_busy(exc) or time.monotonic() > deadline:
+            if not is_busy(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.02 + random.random() * 0.05)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def add_functions(conn: sqlite3.Connection) -> None:
+    """The application functions the schema's queries and migrations use."""
+    conn.create_function("cxr_search_text", 3, sql_search_text, deterministic=True)
+
+
+def connect(path: Path) -> sqlite3.Connection:
     """A read-write connection: autocommit, WAL, ``synchronous=FULL``, foreign keys on."""
     try:
         conn = sqlite3.connect(
@@ -108,28 +115,25 @@ def _connect(path: Path) -> sqlite3.Connection:
             check_same_thread=False,
         )
     except sqlite3.Error as exc:
-        raise _storage_error(exc, "open", path) from exc
+        raise storage_error(exc, "open", path) from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        mode = _enable_wal(conn)
+        mode = enable_wal(conn)
         if str(mode).lower() != "wal":
             log.warning("history: WAL journal not available (journal_mode=%s)", mode)
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.create_function("cxr_fold", 1, _fold, deterministic=True)
+        add_functions(conn)
     except sqlite3.Error as exc:
         conn.close()
-        raise _storage_error(exc, "open", path) from exc
+        raise storage_error(exc, "open", path) from exc
     return conn
 
 
-def _connect_read_only(path: Path) -> sqlite3.Connection:
+def connect_read_only(path: Path) -> sqlite3.Connection:
     """The history on a read-only folder. A WAL database needs its -shm file, which cannot be
     created there, so the last resort is ``immutable`` (nothing can change the file anyway)."""
-    message = (
-        f"{_PREFIX['open']}: the folder is read-only or you do not have permission to write "
-        "there."
-    )
+    message = sentences("open", NO_PERMISSION)
     if not path.is_file():
         raise StorageError(message, detail=f"{path}: no history file in a read-only folder")
     error: sqlite3.Error | None = None
@@ -143,7 +147,7 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
             error = exc
             continue
         try:
-            conn.create_function("cxr_fold", 1, _fold, deterministic=True)
+            add_functions(conn)
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             conn.execute("SELECT COUNT(*) FROM readings").fetchone()
         except sqlite3.Error as exc:
@@ -152,7 +156,7 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
             continue
         if version > schema.SCHEMA_VERSION:
             conn.close()
-            raise _newer_database(path, version)
+            raise newer_database(path, version)
         if version < schema.SCHEMA_VERSION:  # it would have to be updated, which needs writing
             conn.close()
             raise StorageError(message, detail=f"{path}: schema v{version}, read-only")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from cxr_desktop.core.storage.sqlite_errors import _is_busy, _storage_error
+from cxr_desktop.core.storage.sqlite.errors import is_busy, storage_error
 
 log = logging.getLogger("cxr_desktop.core.storage")
 
@@ -19,7 +19,7 @@ T = TypeVar("T")
 WRITE_ATTEMPTS = 5
 
 
-def _write_transaction(
+def write_transaction(
     conn: sqlite3.Connection, work: Callable[[sqlite3.Cursor], T], action: str, path: Path
 ) -> T:
     """Run ``work`` in one BEGIN IMMEDIATE transaction; retry while another writer holds it.
@@ -33,11 +33,11 @@ def _write_transaction(
             return result
         except sqlite3.Error as exc:
             _rollback(conn)
-            if _is_busy(exc) and attempt < WRITE_ATTEMPTS:
+            if is_busy(exc) and attempt < WRITE_ATTEMPTS:
                 log.info("history busy, retrying (attempt %d)", attempt)
                 time.sleep(0.05 * attempt)
                 continue
-            raise _storage_error(exc, action, path) from exc
+            raise storage_error(exc, action, path) from exc
         except BaseException:
             _rollback(conn)
             raise

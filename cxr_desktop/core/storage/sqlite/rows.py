@@ -7,20 +7,30 @@ import logging
 import math
 from typing import Any
 
-from cxr_desktop.core.storage.schema import _COLUMNS
+from cxr_desktop.core.storage.search_text import search_text
+from cxr_desktop.core.storage.sqlite.schema import COLUMNS
 from cxr_desktop.core.storage.times import normalize_utc
 from cxr_desktop.core.types import Reading
 
 log = logging.getLogger("cxr_desktop.core.storage")
 
 
-def _row_to_reading(row: tuple[Any, ...], images: tuple[Any, ...] = (None, None, None)) -> Reading:
-    values = dict(zip(_COLUMNS, row, strict=True))
+def _json_or(text: Any, default: Any, what: str, reading_id: Any) -> Any:
+    try:
+        return json.loads(text) if text is not None else default
+    except (TypeError, ValueError):
+        log.warning("reading %s has unreadable %s", reading_id, what)
+        return default
+
+
+def row_to_reading(row: tuple[Any, ...], images: tuple[Any, ...] = (None, None, None)) -> Reading:
+    values = dict(zip(COLUMNS, row, strict=True))
     try:
         probabilities = {str(k): float(v) for k, v in json.loads(values["probabilities"]).items()}
     except (TypeError, ValueError, AttributeError):
         log.warning("reading %s has unreadable probabilities", values["id"])
         probabilities = {}
+    cautions = _json_or(values["cautions"], [], "cautions", values["id"])
     thumbnail, preview, heatmap = images
     return Reading(
         id=int(values["id"]),
@@ -47,11 +57,14 @@ def _row_to_reading(row: tuple[Any, ...], images: tuple[Any, ...] = (None, None,
         note=values["note"] or "",
         confirmed_label=values["confirmed_label"],
         reviewed_utc=values["reviewed_utc"],
+        ood_reason=values["ood_reason"],
+        cautions=tuple(str(c) for c in cautions) if isinstance(cautions, list) else (),
     )
 
 
-def _reading_to_row(reading: Reading) -> tuple[Any, ...]:
-    """The values of ``_COLUMNS[1:]`` for a new row (the id is the database's to choose)."""
+def reading_to_row(reading: Reading) -> tuple[Any, ...]:
+    """The values of ``COLUMNS[1:]`` and then ``search_text`` for a new row (the id is the
+    database's to choose)."""
     created = normalize_utc(reading.created_utc)
     reviewed = normalize_utc(reading.reviewed_utc) if reading.reviewed_utc else None
     return (
@@ -75,6 +88,9 @@ def _reading_to_row(reading: Reading) -> tuple[Any, ...]:
         reading.note or "",
         reading.confirmed_label,
         reviewed,
+        reading.ood_reason,
+        json.dumps(list(reading.cautions), ensure_ascii=False),
+        search_text(reading.patient_id, reading.patient_name, reading.note),
     )
 
 

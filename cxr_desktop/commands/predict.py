@@ -1,0 +1,118 @@
+"""``cxr-desktop predict FILE... [--json] [--save] [--threads N]``: read files or folders
+through the same ReadingService as the window, print one line (or JSON object) per file."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from cxr_desktop.commands.logs import CliLogging
+from cxr_desktop.commands.output import (
+    EXIT_ERROR,
+    EXIT_OK,
+    emit_json,
+    json_float,
+    print_error,
+    print_line,
+)
+from cxr_desktop.core.errors import CxrError
+from cxr_desktop.i18n import _
+from cxr_desktop.privacy import describe_file, redact, remember_sensitive
+from cxr_desktop.service.folders import expand_paths
+from cxr_desktop.service.reading import ReadingService, ReadOutcome
+from cxr_desktop.service.wording import ResultSummary, one_line
+
+log = logging.getLogger("cxr_desktop.cli")
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> None:
+    predict = sub.add_parser(
+        "predict", parents=[common], help=_("read X-ray files without opening the window"),
+        description=_("Read chest X-ray files (or every image in a folder) and print the result."),
+    )
+    predict.add_argument("files", nargs="+", metavar="FILE", help=_("image files or folders"))
+    predict.add_argument("--json", action="store_true", help=_("one JSON object per line"))
+    predict.add_argument("--save", action="store_true",
+                         help=_("also record the readings in the history"))
+    predict.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                         help=_("CPU threads for the model"))
+    predict.add_argument("--model-dir", type=Path, default=None, metavar="DIR",
+                         help=_("folder holding the model"))
+
+
+def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
+    from cxr_desktop.composition import load_classifier, open_store
+
+    remember_sensitive(*args.files)
+    classifier = load_classifier(args.model_dir, threads=args.threads)
+    files = expand_paths(args.files)
+    if not files:
+        print_error(_("There are no image files to read."))
+        return EXIT_ERROR
+    store = open_store() if args.save else None
+    service = ReadingService(classifier, store)
+    failed = save_failed = False
+    try:
+        for name in files:
+            start = time.perf_counter()
+            try:
+                outcome = service.read_file(name, save=store is not None and not save_failed)
+            except CxrError as exc:
+                failed = True
+                log.info("could not read %s: %s", describe_file(name), redact(exc.detail, name))
+                _report_failure(name, exc.message, args.json)
+                continue
+            except (KeyboardInterrupt, MemoryError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+                failed = True
+                _report_failure(name, logging_setup.unexpected(exc), args.json)
+                continue
+            if outcome.save_error is not None and not save_failed:
+                save_failed = True  # disk full, folder read-only: show the results anyway
+                print_error(_("{reason} This and the next results are shown but not saved.").format(
+                    reason=outcome.save_error.message))
+            _report(name, outcome, (time.perf_counter() - start) * 1e3, args.json)
+    finally:
+        if store is not None:
+            store.close()
+    return EXIT_ERROR if failed or save_failed else EXIT_OK
+
+
+def _report(name: str, outcome: ReadOutcome, ms: float, as_json: bool) -> None:
+    prediction, reading = outcome.prediction, outcome.reading
+    if as_json:
+        obj: dict[str, Any] = {
+            "file": name,
+            "label": None if prediction.out_of_distribution else prediction.label,
+            "probabilities": prediction.probability_by_label,
+            "uncertain": prediction.uncertain,
+            "out_of_distribution": prediction.out_of_distribution,
+            "ood_score": json_float(prediction.ood_score),
+            "ood_reason": prediction.ood_reason,
+            "cautions": list(prediction.cautions),
+            "model": f"{prediction.model_name} {prediction.model_version}",
+            "ms": json_float(ms, 2),
+        }
+        if reading.id is not None:
+            obj["id"] = reading.id
+        emit_json(obj)
+        return
+    result = one_line(ResultSummary.from_prediction(prediction))
+    if reading.id is not None:
+        print_line(_("{file}: {result} [saved as #{id}]").format(file=name, result=result,
+                                                                  id=reading.id))
+    else:
+        print_line(_("{file}: {result}").format(file=name, result=result))
+    for caution in prediction.cautions:
+        print_line(_("{file}: caution: {text}").format(file=name, text=caution))
+
+
+def _report_failure(name: str, message: str, as_json: bool) -> None:
+    if as_json:
+        emit_json({"file": name, "error": message})
+    else:
+        print_line(_("{file}: error: {message}").format(file=name, message=message))

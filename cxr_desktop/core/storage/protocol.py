@@ -1,0 +1,97 @@
+"""``HistoryStore``: everything the app may ask of the reading history, whatever holds it.
+
+The embedded SQLite file (``storage.sqlite.SqliteHistory``) is one implementation; a shared
+clinic server can be another. Code outside ``core.storage`` only ever sees this protocol, gets an
+instance from ``storage.open_history()`` and catches ``StorageError`` (whose ``message`` is for
+people and whose ``detail`` is for the log). Every backend passes ``tests/core/storage/contract.py``.
+
+Rules every implementation keeps:
+  * ``add`` returns once the reading is durably stored, and assigns a new id; a stored reading is
+    never rewritten except by ``update_review`` / ``update_patient``, which change only those
+    fields, and ``delete``.
+  * methods are thread-safe; a slow write (another process holding the lock) never blocks reads
+    made from another thread;
+  * ``search`` returns thumbnails but not the large images; ``get`` returns everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from cxr_desktop.core.storage.query import UNSET, ReadingQuery, Unset
+from cxr_desktop.core.types import Reading
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What a person may want to know about where the history is kept."""
+
+    backend: str  # "sqlite", ...
+    location: str  # a file path or a server address, without any password
+    schema_version: int
+    read_only: bool
+
+
+@runtime_checkable
+class HistoryStore(Protocol):
+    """The reading history. Use as a context manager or call ``close()``."""
+
+    @property
+    def read_only(self) -> bool:
+        """True when readings can be listed and shown but not saved (e.g. a read-only disk)."""
+        ...
+
+    def info(self) -> StoreInfo: ...
+
+    def add(self, reading: Reading) -> int:
+        """Store a reading (its ``id`` is ignored); returns the new id once it is durable."""
+        ...
+
+    def get(self, reading_id: int) -> Reading | None:
+        """One reading with its preview, heatmap and thumbnail, or None."""
+        ...
+
+    def search(self, query: ReadingQuery | None = None) -> list[Reading]:
+        """One page of readings (``query.limit``/``offset``), with thumbnails only."""
+        ...
+
+    def count(self, query: ReadingQuery | None = None) -> int:
+        """How many readings match (limit/offset are ignored)."""
+        ...
+
+    def iter_readings(self, query: ReadingQuery | None = None) -> Iterator[Reading]:
+        """Every reading matching ``query`` (all pages, default oldest first), without images,
+        from one consistent snapshot. Close the iterator (or exhaust it) promptly."""
+        ...
+
+    def update_review(
+        self, reading_id: int, *, note: str | None = None,
+        confirmed_label: str | None | Unset = UNSET,
+    ) -> Reading:
+        """The clinician's note (None = keep) and confirmed label (UNSET = keep, None = clear);
+        ``reviewed_utc`` becomes now. Raises StorageError when the reading is gone."""
+        ...
+
+    def update_patient(
+        self, reading_id: int, *, patient_id: str | None, patient_name: str | None
+    ) -> Reading:
+        """Correct the patient fields (None clears); raises StorageError when it is gone."""
+        ...
+
+    def delete(self, reading_id: int) -> bool:
+        """Remove a reading and its images; False when there was none with that id."""
+        ...
+
+    def export_csv(self, path: Path | str, query: ReadingQuery | None = None) -> int:
+        """Write every matching reading (default: all, oldest first) to a CSV file, atomically;
+        returns the number of rows."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> HistoryStore: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...

@@ -28,3 +28,34 @@ def test_import_linter_contracts_hold():
     lint = subprocess.run([str(exe), "--no-cache"], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parent.parent)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_service_and_commands_import_no_qt():
+    mods = _modules_after(
+        "import cxr_desktop.service.reading, cxr_desktop.service.batch, cxr_desktop.service.folders, "
+        "cxr_desktop.service.wording, cxr_desktop.composition, cxr_desktop.cli, "
+        "cxr_desktop.commands.predict, cxr_desktop.commands.history"
+    )
+    for forbidden in ("PySide6", "shiboken6", "torch", "cxr_desktop.ui", "training"):
+        assert not any(m == forbidden or m.startswith(forbidden + ".") for m in mods), forbidden
+
+
+def test_storage_public_surface_names_no_database_engine():
+    """Only the protocol and backend-neutral names are public; SQLite lives in its subpackage."""
+    from cxr_desktop.core import storage
+
+    public = set(storage.__all__)
+    assert public == {name for name in dir(storage) if not name.startswith("_")} - {
+        "annotations", "protocol", "query", "readings", "times", "search_text", "csv_export",
+        "sqlite", "Path"}
+    assert not any("sqlite" in name.lower() or name.startswith("_") for name in public)
+    assert "HistoryStore" in public and "open_history" in public
+
+
+def test_ui_never_names_the_sqlite_backend():
+    from pathlib import Path
+
+    ui = Path(__file__).resolve().parent.parent / "cxr_desktop" / "ui"
+    offenders = [p.name for p in ui.glob("*.py") if "storage.sqlite" in p.read_text(encoding="utf-8")
+                 or "SqliteHistory" in p.read_text(encoding="utf-8")]
+    assert offenders == []

@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from cxr_desktop import __version__, cli
-from cxr_desktop.core.errors import CxrError
 from cxr_desktop.commands.logs import LOG_FILENAME
+from cxr_desktop.core.errors import CxrError
 from cxr_desktop.core.storage import ReadingQuery
 from cxr_desktop.core.storage.sqlite import SqliteHistory as History
 from cxr_desktop.core.storage.sqlite.schema import SCHEMA_VERSION

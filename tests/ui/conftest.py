@@ -104,6 +104,7 @@ def make_window(qtbot, app_home: Path, tiny_model_dir: Path) -> Iterator[Callabl
         qtbot.addWidget(window)
         window.show()
         made.append(window)
+        settle(qtbot, window.history_view)  # the first page arrives from the read lane
         return window
 
     yield factory
@@ -123,7 +124,8 @@ def wait_for_reading(qtbot, window: MainWindow, previous_id: int | None = None) 
 
 def settle(qtbot, view) -> None:
     """Wait for the history table's background query."""
-    qtbot.waitUntil(lambda: not view.model.pending, timeout=RESULT_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not view.model.pending and not view.model._fetching,
+                    timeout=RESULT_TIMEOUT_MS)
 
 
 def history_count(home: Path) -> int:

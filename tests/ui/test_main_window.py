@@ -132,7 +132,7 @@ def test_reopen_a_reading_from_history(qtbot, make_window, images, monkeypatch):
     row = view.model.row_of(first.id)
     index = view.model.index(row, 2)
     view.table.doubleClicked.emit(index)
-    assert window.current_reading.id == first.id
+    qtbot.waitUntil(lambda: window.current_reading.id == first.id, timeout=10_000)
     panel = window.prediction_panel
     assert not panel.result.out_of_distribution
     assert panel.result.label == "COVID-19"
@@ -153,7 +153,7 @@ def test_note_and_confirmed_label_persist(qtbot, make_window, images, monkeypatc
 
     monkeypatch.setattr(ReviewDialog, "exec", fake_exec)
     window.commands.review.trigger()
-    assert window.current_reading.note == "Follow up in 2 weeks"
+    qtbot.waitUntil(lambda: window.current_reading.note == "Follow up in 2 weeks", timeout=10_000)
     window.close()
     again = make_window()
     stored = again.history.get(reading_id)
@@ -204,8 +204,7 @@ def test_delete_asks_and_removes(qtbot, make_window, images, monkeypatch, dialog
     assert view.model.total == 1
     dialogs_log.answer_yes = True
     view.delete_button.click()
-    settle(qtbot, view)
-    assert view.model.total == 0
+    qtbot.waitUntil(lambda: view.model.total == 0, timeout=10_000)
     assert dialogs_log.titles("question") == ["Delete reading", "Delete reading"]
     assert "deleted" in window.prediction_panel.text()
 
@@ -310,7 +309,7 @@ def test_settings_persist(qtbot, make_window):
 def test_quitting_during_inference_is_safe_and_keeps_the_reading(qtbot, make_window, images,
                                                                  app_home):
     window = make_window()
-    real = window.controller.classifier
+    real = window.service.classifier
 
     class SlowClassifier:
         card = real.card
@@ -321,7 +320,7 @@ def test_quitting_during_inference_is_safe_and_keeps_the_reading(qtbot, make_win
             time.sleep(0.8)
             return real.predict(image)
 
-    window.controller.classifier = SlowClassifier()
+    window.service.classifier = SlowClassifier()
     window.open_file(str(images["light"]))
     qtbot.waitUntil(lambda: SlowClassifier.started, timeout=10_000)
     window.close()  # blocks until the prediction finished and was saved

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cxr_desktop.core.patient import person_name
 from cxr_desktop.core.types import ImageMetadata, Prediction, Reading
-from cxr_desktop.ui.patient_panel import PatientPanel, person_name
+from cxr_desktop.ui.patient_panel import PatientPanel
 from cxr_desktop.ui.prediction_panel import PredictionPanel, ResultView
 
 
@@ -28,7 +29,7 @@ def reading(**kw) -> Reading:
 
 @pytest.fixture
 def panel(qtbot):
-    p = PredictionPanel(lambda s: s.replace("_", " "))
+    p = PredictionPanel()
     qtbot.addWidget(p)
     p.show()
     return p
@@ -59,8 +60,8 @@ def test_uncertain_result(panel):
 def test_a_near_certain_result_never_reads_100_percent(panel):
     panel.show_result(ResultView.from_prediction(prediction([0.9997, 0.0002, 0.0001])))
     assert "(>99%)" in panel.text() and "100" not in panel.text()
-    assert panel.bar_widgets["COVID-19"].format() == ">99.9 %"
-    assert panel.bar_widgets["Viral_Pneumonia"].format() == "<0.1 %"
+    assert panel.bar_widgets["COVID-19"].format() == ">99.9%"
+    assert panel.bar_widgets["Viral_Pneumonia"].format() == "<0.1%"
 
 
 def test_out_of_distribution_gives_no_class(panel):
@@ -89,9 +90,19 @@ def test_model_missing_and_busy(panel):
 
 
 def test_stored_reading_and_unsaved(panel):
-    panel.show_result(ResultView.from_reading(reading(), origin="Saved reading #7"), saved=False)
-    assert "Saved reading #7" in panel.text() and "Not saved" in panel.text()
+    panel.show_result(ResultView.from_reading(reading()), "Saved reading #7", saved=False)
+    assert "Saved reading #7" in panel.text()
     assert not panel.review_button.isEnabled()
+
+
+def test_cautions_are_shown_with_the_result(panel):
+    from dataclasses import replace
+
+    p = replace(prediction([0.05, 0.15, 0.80]), cautions=("The patient is a child.",))
+    panel.show_result(ResultView.from_prediction(p))
+    assert "The patient is a child." in panel.text() and panel.cautions.isVisible()
+    panel.show_result(ResultView.from_prediction(prediction([0.05, 0.15, 0.80])))
+    assert not panel.cautions.isVisible()
 
 
 @pytest.fixture

@@ -285,3 +285,23 @@ def test_two_processes_writing_at_once_lose_nothing(db_path: Path) -> None:
         assert h.count() == 60
         assert h.count(ReadingQuery(text="p-")) == 30
         assert h.pragma("user_version") == SCHEMA_VERSION
+
+
+def test_opening_a_second_history_keeps_this_process_s_locks(db_path: Path) -> None:
+    """Regression: the header check read the file with Python's open(); closing that handle
+    dropped every POSIX lock this process held on the history, so another process closing its
+    connection took itself for the last user and deleted the write-ahead log under our feet."""
+    import subprocess
+    import sys
+
+    with SqliteHistory(db_path) as first:
+        first.add(make_reading())
+        with SqliteHistory(db_path):  # a second open in the same process (backup, export, tests)
+            pass
+        code = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                "c.execute('SELECT COUNT(*) FROM readings').fetchone(); c.close()")
+        subprocess.run([sys.executable, "-c", code, str(db_path)], check=True, timeout=60)
+        assert db_path.with_name(db_path.name + "-shm").exists()
+        assert db_path.with_name(db_path.name + "-wal").exists()
+        first.add(make_reading())
+        assert first.count() == 2

@@ -21,6 +21,7 @@ from cxr_desktop.core.storage.sqlite.errors import (
     PLACE_TAKEN,
     is_busy,
     sentences,
+    sqlite_code,
     storage_error,
 )
 from cxr_desktop.core.storage.sqlite.sql import sql_search_text
@@ -29,7 +30,6 @@ from cxr_desktop.i18n import _
 log = logging.getLogger("cxr_desktop.core.storage")
 
 BUSY_TIMEOUT_MS = 10_000
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def newer_database(path: Path, version: int) -> NewerDatabaseError:
@@ -52,18 +52,19 @@ def prepare_folder(path: Path) -> None:
 
 
 def check_file(path: Path) -> None:
-    """Refuse a non-database or a newer database without writing a single byte to it."""
+    """Refuse a non-database or a newer database without writing a single byte to it.
+
+    The file is only ever opened through SQLite: closing any other handle on it would drop every
+    POSIX lock this process holds on it (fcntl locks belong to the process), and another process
+    could then take itself for the last user of the history and delete its write-ahead log.
+    """
     if not path.exists():
         return
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(len(SQLITE_MAGIC))
+        if path.stat().st_size == 0:
+            return  # an empty file is an empty database
     except OSError as exc:
         raise storage_error(exc, "open", path) from exc
-    if head and head != SQLITE_MAGIC:
-        raise StorageError(sentences("open", DAMAGED), detail=f"{path}: bad SQLite header {head!r}")
-    if not head:
-        return  # an empty file is an empty database
     version = _read_user_version(path)
     if version > schema.SCHEMA_VERSION:
         raise newer_database(path, version)
@@ -78,7 +79,9 @@ def _read_user_version(path: Path) -> int:
         raise storage_error(exc, "open", path) from exc
     try:
         return int(conn.execute("PRAGMA user_version").fetchone()[0])
-    except sqlite3.Error as exc:
+    except sqlite3.DatabaseError as exc:
+        if sqlite_code(exc) in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+            raise StorageError(sentences("open", DAMAGED), detail=f"{path}: {exc}") from exc
         raise storage_error(exc, "open", path) from exc
     finally:
         conn.close()

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from cxr_desktop.core.errors import CxrError
 from cxr_desktop.core.labels import display_label
 from cxr_desktop.core.types import Reading
-from cxr_desktop.i18n import _, ngettext
+from cxr_desktop.i18n import N_, _, ngettext
 from cxr_desktop.privacy import describe_file, redact
 from cxr_desktop.service.reading import Analysis, ReadingService, file_name
 
 log = logging.getLogger(__name__)
 
 MAX_FAILURES_SHOWN = 15
-OUT_OF_MEMORY = "Not enough memory to open this image."
+OUT_OF_MEMORY = N_("Not enough memory to open this image.")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSlider, QToolBar
 
+from cxr_desktop.i18n import _
+
 Key = QKeySequence.StandardKey
 
 
@@ -13,7 +15,7 @@ class WindowActions:
     def __init__(self, window: QMainWindow) -> None:
         self.window = window
 
-        def make(text: str, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
+        def make_action(text: str, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
             action = QAction(text, window)
             if shortcut is not None:
                 keys = shortcut if isinstance(shortcut, list) else [shortcut]
@@ -31,40 +33,48 @@ class WindowActions:
             window.addAction(action)  # shortcuts work even when the menu bar is hidden
             return action
 
-        self.open = make("&Open X-ray\u2026", Key.Open, "Open a chest X-ray image or DICOM file")
-        self.open_folder = make("Open &folder\u2026", "Ctrl+Shift+O",
-                                "Analyse every image in a folder and save the readings")
-        self.export = make("&Export history CSV\u2026", "Ctrl+E", "Save the whole history as a CSV file")
-        self.quit = make("&Quit", [QKeySequence(Key.Quit), "Ctrl+Q"], "Close CXR Desktop")
-        self.fit = make("&Fit to window", ["Ctrl+0", "F"], "Show the whole image")
-        self.actual = make("&Actual size (100%)", ["Ctrl+1", "1"], "One image pixel per screen pixel")
-        self.zoom_in = make("Zoom &in", [QKeySequence(Key.ZoomIn), "Ctrl+=", "+"], "Zoom in")
-        self.zoom_out = make("Zoom &out", [QKeySequence(Key.ZoomOut), "-"], "Zoom out")
-        self.invert = make("&Invert", "I", "Show bone dark and air bright", checkable=True)
-        self.heatmap = make("&Heatmap", "H", "Show where the model looked", checkable=True)
-        self.reset_wl = make("&Reset window/level", "R",
-                             "Undo brightness/contrast changes (right-drag changes them)")
-        self.full_screen = make("Full &screen", [QKeySequence(Key.FullScreen), "F11"],
-                                "Use the whole screen", checkable=True)
-        self.find = make("&Search history", [QKeySequence(Key.Find)], "Search the reading history")
-        self.review = make("&Review reading\u2026", "Ctrl+R", "Note and confirmed finding for the reading on screen")
-        self.about = make("&About CXR Desktop and the AI model", [QKeySequence(Key.HelpContents), "F1"],
-                          "Intended use, limitations and the model card")
-        self.intended_use = make("&Intended use and limitations", None, "What the AI can and cannot do")
+        make = make_action
+        self.open = make(_("&Open X-ray\u2026"), Key.Open,
+                         tip=_("Open a chest X-ray image or DICOM file"))
+        self.open_folder = make(_("Open &folder\u2026"), "Ctrl+Shift+O",
+                                tip=_("Analyse every image in a folder and save the readings"))
+        self.export = make(_("&Export history CSV\u2026"), "Ctrl+E",
+                           tip=_("Save the whole history as a CSV file"))
+        self.quit = make(_("&Quit"), [QKeySequence(Key.Quit), "Ctrl+Q"], tip=_("Close CXR Desktop"))
+        self.fit = make(_("&Fit to window"), ["Ctrl+0", "F"], tip=_("Show the whole image"))
+        self.actual = make(_("&Actual size (100%)"), ["Ctrl+1", "1"],
+                           tip=_("One image pixel per screen pixel"))
+        self.zoom_in = make(_("Zoom &in"), [QKeySequence(Key.ZoomIn), "Ctrl+=", "+"], tip=_("Zoom in"))
+        self.zoom_out = make(_("Zoom &out"), [QKeySequence(Key.ZoomOut), "-"], tip=_("Zoom out"))
+        self.invert = make(_("&Invert"), "I", tip=_("Show bone dark and air bright"), checkable=True)
+        self.heatmap = make(_("&Heatmap"), "H", tip=_("Show where the model looked"), checkable=True)
+        self.reset_wl = make(_("&Reset window/level"), "R",
+                             tip=_("Undo brightness/contrast changes (right-drag changes them)"))
+        self.full_screen = make(_("Full &screen"), [QKeySequence(Key.FullScreen), "F11"],
+                                tip=_("Use the whole screen"), checkable=True)
+        self.find = make(_("&Search history"), [QKeySequence(Key.Find)],
+                         tip=_("Search the reading history"))
+        self.review = make(_("&Review reading\u2026"), "Ctrl+R",
+                           tip=_("Note and confirmed finding for the reading on screen"))
+        self.about = make(_("&About CXR Desktop and the AI model"),
+                          [QKeySequence(Key.HelpContents), "F1"],
+                          tip=_("Intended use, limitations and the model card"))
+        self.intended_use = make(_("&Intended use and limitations"), None,
+                                 tip=_("What the AI can and cannot do"))
         self.heatmap.setChecked(True)
         self.review.setEnabled(False)
 
     def build_menus(self, docks: list) -> QMenu:
         bar = self.window.menuBar()
-        file_menu = bar.addMenu("&File")
+        file_menu = bar.addMenu(_("&File"))
         file_menu.addAction(self.open)
         file_menu.addAction(self.open_folder)
-        self.recent_menu = file_menu.addMenu("Recent &files")
+        self.recent_menu = file_menu.addMenu(_("Recent &files"))
         file_menu.addSeparator()
         file_menu.addAction(self.export)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
-        view = bar.addMenu("&View")
+        view = bar.addMenu(_("&View"))
         for action in (self.fit, self.actual, self.zoom_in, self.zoom_out):
             view.addAction(action)
         view.addSeparator()
@@ -75,16 +85,16 @@ class WindowActions:
         view.addSeparator()
         for dock in docks:
             view.addAction(dock.toggleViewAction())
-        history = bar.addMenu("&History")
+        history = bar.addMenu(_("&History"))
         history.addAction(self.find)
         history.addAction(self.review)
-        help_menu = bar.addMenu("&Help")
+        help_menu = bar.addMenu(_("&Help"))
         help_menu.addAction(self.intended_use)
         help_menu.addAction(self.about)
         return self.recent_menu
 
     def build_toolbar(self) -> QSlider:
-        bar = QToolBar("Tools", self.window)
+        bar = QToolBar(_("Tools"), self.window)
         bar.setObjectName("main_toolbar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         bar.setMovable(False)
@@ -100,9 +110,9 @@ class WindowActions:
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal, bar)
         self.opacity_slider.setRange(0, 100)
         self.opacity_slider.setFixedWidth(120)
-        self.opacity_slider.setToolTip("Heatmap opacity")
-        self.opacity_slider.setAccessibleName("Heatmap opacity")
-        bar.addWidget(QLabel(" Opacity ", bar))
+        self.opacity_slider.setToolTip(_("Heatmap opacity"))
+        self.opacity_slider.setAccessibleName(_("Heatmap opacity"))
+        bar.addWidget(QLabel(" " + _("Opacity") + " ", bar))
         bar.addWidget(self.opacity_slider)
         self.toolbar = bar
         return self.opacity_slider

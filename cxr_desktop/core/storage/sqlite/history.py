@@ -40,13 +40,13 @@ from cxr_desktop.core.storage.sqlite.schema import COLUMNS, SEARCH_COLUMN, SELEC
 from cxr_desktop.core.storage.sqlite.transaction import write_transaction
 from cxr_desktop.core.storage.times import utc_now_iso
 from cxr_desktop.core.types import Reading
-from cxr_desktop.i18n import _
+from cxr_desktop.i18n import N_, _
 
 log = logging.getLogger("cxr_desktop.core.storage")
 
 T = TypeVar("T")
 
-GONE = "This reading is no longer in the history."
+GONE = N_("This reading is no longer in the history.")
 
 
 class SqliteHistory:

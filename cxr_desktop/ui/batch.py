@@ -16,6 +16,7 @@ from cxr_desktop.core.inference import Classifier
 from cxr_desktop.core.storage import History
 from cxr_desktop.ui import pipeline
 from cxr_desktop.ui.dialogs import error_text
+from cxr_desktop.ui.plain import make_progress_plain
 from cxr_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ class BatchRunner(QObject):
         log.info("batch started: %d files", len(self._paths))
         progress = QProgressDialog("Analysing images\u2026", "Cancel", 0, len(self._paths),
                                    self._parent_widget)
+        make_progress_plain(progress)  # file names go into its label
         progress.setWindowTitle("Analysing a folder")
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(0)

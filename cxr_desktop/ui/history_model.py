@@ -20,6 +20,7 @@ from cxr_desktop.core.errors import StorageError
 from cxr_desktop.core.percent import percent
 from cxr_desktop.core.storage import History, ReadingQuery
 from cxr_desktop.core.types import OOD_LABEL, Reading
+from cxr_desktop.ui.plain import rich_text
 from cxr_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -224,9 +225,9 @@ class HistoryModel(QAbstractTableModel):
                 return QColor("#8a5a00")
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == COL_NOTE and reading.note:
-                return reading.note
+                return rich_text(reading.note)
             if column == COL_FINDING:
-                return self._finding_tooltip(reading)
+                return rich_text(self._finding_tooltip(reading))
         if role == Qt.ItemDataRole.UserRole:
             return reading.id
         return None

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTableView,
@@ -38,6 +37,7 @@ from cxr_desktop.ui.history_model import (
     THUMB_SIZE,
     HistoryModel,
 )
+from cxr_desktop.ui.plain import plain_label
 from cxr_desktop.ui.review_dialog import ReviewDialog
 from cxr_desktop.ui.tasks import TaskRunner
 
@@ -143,7 +143,7 @@ class HistoryView(QWidget):
         layout.addWidget(self.table, 1)
 
         bottom = QHBoxLayout()
-        self.count_label = QLabel(self)
+        self.count_label = plain_label("", self)  # also shows storage error messages
         bottom.addWidget(self.count_label, 1)
         self.open_button = QPushButton("&Open", self)
         self.open_button.setToolTip("Show the selected reading (Enter or double-click)")

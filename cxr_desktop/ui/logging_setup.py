@@ -111,10 +111,12 @@ def _show_crash_dialog(report: Path | None) -> None:
     if app is None or QThread.currentThread() is not app.thread():
         return
     where = f"\n\nA report was saved to:\n{report}" if report else ""
+    from cxr_desktop.ui.plain import rich_text
+
     QMessageBox.critical(
-        None, f"{APP_NAME}: unexpected problem",
-        "Something unexpected went wrong. Your saved readings are safe.\n"
-        "If the program behaves strangely, close it and start it again." + where)
+        None, f"{APP_NAME}: unexpected problem", rich_text(
+            "Something unexpected went wrong. Your saved readings are safe.\n"
+            "If the program behaves strangely, close it and start it again." + where))
 
 
 _in_hook = threading.local()

@@ -26,6 +26,7 @@ from cxr_desktop.ui.history_model import local_time
 from cxr_desktop.ui.history_view import HistoryView
 from cxr_desktop.ui.patient_edits import PatientEdits
 from cxr_desktop.ui.patient_panel import PatientPanel
+from cxr_desktop.ui.plain import window_title
 from cxr_desktop.ui.prediction_panel import PredictionPanel, ResultView
 from cxr_desktop.ui.reading_pane import ReadingPane
 from cxr_desktop.ui.recent_menu import RecentFilesMenu
@@ -201,7 +202,7 @@ class MainWindow(QMainWindow):
         self.patient_panel.bind(reading)
         self.commands.review.setEnabled(True)
         name = reading.patient_id or (Path(reading.source_path).name if reading.source_path else "")
-        self.setWindowTitle(f"{name} \u2014 {APP_NAME}" if name else APP_NAME)
+        self.setWindowTitle(window_title(f"{name} \u2014 {APP_NAME}") if name else APP_NAME)
 
     # ------------------------------------------------------------ controller
     def _image_loaded(self, image: XrayImage) -> None:
@@ -209,7 +210,7 @@ class MainWindow(QMainWindow):
         self.commands.review.setEnabled(False)
         self.viewer.set_image(image.display)
         self.patient_panel.image_loaded(image.metadata)
-        self.setWindowTitle(f"{Path(image.source_path or '').name} \u2014 {APP_NAME}")
+        self.setWindowTitle(window_title(f"{Path(image.source_path or '').name} \u2014 {APP_NAME}"))
         self.statusBar().showMessage(
             f"{image.metadata.format} {image.width} x {image.height}, {image.metadata.bit_depth} bit")
         if self.classifier is None:

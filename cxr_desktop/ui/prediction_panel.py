@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from cxr_desktop.core.percent import percent
 from cxr_desktop.core.types import Prediction, Reading
 from cxr_desktop.ui.dialogs import DISCLAIMER_SHORT
+from cxr_desktop.ui.plain import plain_label
 
 AMBER_STYLE = ("background:#ffb300; color:#1a1a1a; border-radius:6px; padding:8px;"
                " font-weight:bold;")
@@ -188,7 +189,7 @@ class PredictionPanel(QWidget):
 
     def _fill_bars(self, view: ResultView) -> None:
         for row, (label, p) in enumerate(view.probabilities.items()):
-            name = QLabel(self._display_label(label), self.bars_box)
+            name = plain_label(self._display_label(label), self.bars_box)
             bar = QProgressBar(self.bars_box)
             bar.setRange(0, 1000)
             bar.setValue(round(p * 1000))

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from cxr_desktop.core.types import Reading
 from cxr_desktop.ui.history_model import local_time
+from cxr_desktop.ui.plain import plain_label
 
 OTHER_LABEL = "Other"
 MAX_NOTE = 4000
@@ -32,7 +32,7 @@ class ReviewDialog(QDialog):
         self.resize(520, 380)
         layout = QVBoxLayout(self)
         who = reading.patient_id or "no patient ID"
-        header = QLabel(f"Reading #{reading.id} of {local_time(reading.created_utc)} ({who})", self)
+        header = plain_label(f"Reading #{reading.id} of {local_time(reading.created_utc)} ({who})", self)
         header.setWordWrap(True)
         layout.addWidget(header)
         form = QFormLayout()

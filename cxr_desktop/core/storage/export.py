@@ -8,6 +8,7 @@ import logging
 import os
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,41 @@ _CSV_HEAD = tuple(c for c in _COLUMNS[:_SPLIT] if c != "probabilities")
 _CSV_TAIL = _COLUMNS[_SPLIT:]
 
 
+#: A cell whose first visible character is one of these is run as a formula by spreadsheets
+#: (OWASP "CSV injection"); U+2212 is the minus sign some of them accept for "-".
+_FORMULA_START = frozenset("=+-@\u2212")
+#: Cells starting with these are escaped whatever follows (OWASP: tab and carriage return).
+_ESCAPED_FIRST = frozenset("\t\r")
+#: Letters that show as nothing (Hangul fillers, the Braille blank): skipped like spaces.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _invisible(char: str) -> bool:
+    """Spaces of any kind, line breaks, control and format characters (zero-width space and
+    joiners, BOM, bidi marks, soft hyphen), combining marks, unassigned and private-use code
+    points: what a spreadsheet may skip, or a person cannot see, before a ``=``."""
+    return char.isspace() or unicodedata.category(char)[0] in "CZM" or char in _BLANK_LETTERS
+
+
+def starts_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could take ``text`` for a formula: it starts with a tab or CR, or
+    its first visible character (full-width and small forms folded by NFKC) is ``= + - @``."""
+    if not text:
+        return False
+    if text[0] in _ESCAPED_FIRST:
+        return True
+    for char in text:
+        if _invisible(char):
+            continue
+        folded = unicodedata.normalize("NFKC", char)[:1]
+        return char in _FORMULA_START or folded in _FORMULA_START
+    return False
+
+
 def _csv_cell(value: Any) -> Any:
-    """Neutralise text that a spreadsheet would run as a formula (CSV injection)."""
-    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
+    """Neutralise text that a spreadsheet would run as a formula (CSV injection): a leading
+    ``'`` makes it text; the rest is written as it is."""
+    if isinstance(value, str) and starts_like_formula(value):
         return "'" + value
     return value
 

@@ -23,6 +23,7 @@ from cxr_desktop import APP_NAME, __version__, paths
 from cxr_desktop.core.errors import CxrError
 from cxr_desktop.core.percent import percent
 from cxr_desktop.log_files import QuietRotatingFileHandler
+from cxr_desktop.private_files import restore_umask, secure_start
 from cxr_desktop.smoke import SMOKE_ENV
 
 log = logging.getLogger("cxr_desktop.cli")
@@ -491,6 +492,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    old_umask = secure_start()  # everything written from here on is private (0600/0700)
     logging_setup = _LoggingSetup(verbose=getattr(args, "verbose", False))
     try:
         command = getattr(args, "command", None)
@@ -525,11 +527,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNEXPECTED
     finally:
         logging_setup.close()
+        restore_umask(old_umask)
 
 
 def main_gui(argv: Sequence[str] | None = None) -> int:
     """Entry point of the windowed launcher: always the GUI, the arguments are files to open."""
     files = list(sys.argv[1:] if argv is None else argv)
+    old_umask = secure_start()
     logging_setup = _LoggingSetup(verbose=False)
     try:
         return _run_gui(files)
@@ -540,6 +544,7 @@ def main_gui(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNEXPECTED
     finally:
         logging_setup.close()
+        restore_umask(old_umask)
 
 
 if __name__ == "__main__":  # pragma: no cover

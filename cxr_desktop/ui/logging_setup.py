@@ -16,6 +16,7 @@ from types import TracebackType
 
 from cxr_desktop import APP_NAME, __version__, paths
 from cxr_desktop.log_files import QuietRotatingFileHandler
+from cxr_desktop.private_files import write_private
 
 LOG_FILE = "cxr-desktop.log"
 FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
@@ -96,7 +97,7 @@ def write_crash_report(exc_type: type[BaseException], exc: BaseException,
         folder = paths.log_dir()
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"crash-{stamp}.log"
-        path.write_text(f"{APP_NAME} {__version__} crash at {stamp}\n\n{text}", encoding="utf-8")
+        write_private(path, f"{APP_NAME} {__version__} crash at {stamp}\n\n{text}")
     except OSError:
         path = None
     log.critical("uncaught exception (crash report: %s)\n%s", path.name if path else "not written", text)

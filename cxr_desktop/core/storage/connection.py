@@ -17,6 +17,7 @@ from cxr_desktop.core.errors import NewerDatabaseError, StorageError
 from cxr_desktop.core.storage import schema
 from cxr_desktop.core.storage.query import _fold
 from cxr_desktop.core.storage.sqlite_errors import _PREFIX, _is_busy, _storage_error
+from cxr_desktop.private_files import make_private_dir, tighten_sqlite
 
 log = logging.getLogger("cxr_desktop.core.storage")
 
@@ -36,7 +37,7 @@ def _prepare_folder(path: Path) -> None:
     """Create the history's folder; refuse a folder or other item in the file's place."""
     folder = path.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(folder)  # 0700 when created
     except OSError as exc:
         raise _storage_error(exc, "open", folder) from exc
     if path.exists() and not path.is_file():
@@ -109,6 +110,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         )
     except sqlite3.Error as exc:
         raise _storage_error(exc, "open", path) from exc
+    tighten_sqlite(path)  # 0600 before -wal/-shm exist: SQLite gives them the file's mode
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         mode = _enable_wal(conn)

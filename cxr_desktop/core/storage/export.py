@@ -15,6 +15,7 @@ from typing import Any
 
 from cxr_desktop.core.storage.schema import _COLUMNS, _SELECT
 from cxr_desktop.core.storage.sqlite_errors import _storage_error
+from cxr_desktop.private_files import open_private
 
 log = logging.getLogger("cxr_desktop.core.storage")
 
@@ -99,8 +100,8 @@ def _export_csv(
 def _write_csv(tmp: Path, target: Path, labels: list[str], rows: Iterator[tuple[Any, ...]]) -> int:
     header = [*_CSV_HEAD, *(f"p_{label}" for label in labels), *_CSV_TAIL]
     written = 0
-    # utf-8 with BOM so spreadsheet programs show accented names correctly.
-    with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
+    # utf-8 with BOM so spreadsheet programs show accented names correctly; 0600: patient data.
+    with open_private(tmp, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for row in rows:

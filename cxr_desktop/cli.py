@@ -22,6 +22,7 @@ from typing import Any, TextIO
 from cxr_desktop import APP_NAME, __version__, paths
 from cxr_desktop.core.errors import CxrError
 from cxr_desktop.core.percent import percent
+from cxr_desktop.display import missing_display_message
 from cxr_desktop.log_files import QuietRotatingFileHandler
 from cxr_desktop.private_files import restore_umask, secure_start
 from cxr_desktop.smoke import SMOKE_ENV
@@ -264,6 +265,10 @@ def _run_smoke_test(args: argparse.Namespace) -> int:
 
 
 def _run_gui(files: list[str]) -> int:
+    problem = missing_display_message()  # before Qt: with no display it aborts the process
+    if problem:
+        _error(problem)
+        return EXIT_ERROR
     try:
         from cxr_desktop.ui.app import run_gui
     except (ImportError, OSError) as exc:

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 from cxr_desktop import APP_NAME, __version__, paths
 from cxr_desktop.core.errors import CxrError
 from cxr_desktop.core.percent import percent
+from cxr_desktop.core.plain_text import printable
 from cxr_desktop.display import missing_display_message
 from cxr_desktop.log_files import QuietRotatingFileHandler
 from cxr_desktop.private_files import restore_umask, secure_start
@@ -53,7 +54,7 @@ LOG_FILENAME = "cxr-desktop-cli.log"
 def _write_line(stream: TextIO | None, text: str) -> None:
     if stream is None:  # pythonw / gui-scripts on Windows have no console
         return
-    stream.write(text + "\n")
+    stream.write(printable(text) + "\n")  # no terminal controls from names or notes
     stream.flush()
 
 

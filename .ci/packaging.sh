@@ -12,13 +12,14 @@ start=$(date +%s)
 step() { echo; echo "== packaging: $* ($(( $(date +%s) - start )) s)"; }
 
 step "tools"
-need=()
-command -v strace >/dev/null || need+=(strace)          # tests: no AF_INET socket, no Qt in the CLI
-command -v objdump >/dev/null || need+=(binutils)       # build.spec: strip, objdump
-command -v xvfb-run >/dev/null || need+=(xvfb xauth)    # GUI smoke test on a real X server
-command -v unshare >/dev/null || need+=(util-linux)
-# PyInstaller needs the shared libpython; Debian's python3 is linked statically: add libpython3.X.
-if ! "$PY" - <<'PY'
+# Everything the build and these checks need comes from `scripts/setup.sh dev` (run by
+# scripts/test.sh before this), as the README's build steps say: nothing is installed here,
+# so a package missing from setup.sh fails CI instead of being hidden by it.
+for tool in strace objdump xvfb-run unshare zstd dpkg-deb; do
+    command -v "$tool" >/dev/null || { echo "CI: $tool is missing: scripts/setup.sh dev must install it" >&2; exit 1; }
+done
+# PyInstaller needs the shared libpython (Debian's python3 has it built in: libpython3.X).
+"$PY" - <<'PY' || { echo "CI: no shared libpython: scripts/setup.sh dev must install libpython3.X" >&2; exit 1; }
 import os, sysconfig, subprocess, sys
 name = sysconfig.get_config_var("INSTSONAME") or f"libpython{sys.version_info[0]}.{sys.version_info[1]}.so.1.0"
 libdir = sysconfig.get_config_var("LIBDIR") or ""
@@ -26,13 +27,6 @@ found = os.path.exists(os.path.join(libdir, name)) or name in subprocess.run(
     ["ldconfig", "-p"], capture_output=True, text=True).stdout
 sys.exit(0 if found else 1)
 PY
-then
-    need+=("libpython$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')")
-fi
-if [ "${#need[@]}" -gt 0 ]; then
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
 
 spec_args=()
 if [ ! -f assets/model/model_card.json ]; then

@@ -27,8 +27,10 @@ from cxr_desktop.commands.output import (
     write_line,
 )
 from cxr_desktop.core.errors import CxrError
+from cxr_desktop.display import missing_display_message
 from cxr_desktop.i18n import _
 from cxr_desktop.privacy import redact
+from cxr_desktop.private_files import restore_umask, secure_start
 from cxr_desktop.smoke import SMOKE_ENV
 
 log = logging.getLogger("cxr_desktop.cli")
@@ -118,6 +120,10 @@ def _run_smoke_test(args: argparse.Namespace) -> int:
 
 
 def _run_gui(files: list[str]) -> int:
+    problem = missing_display_message()  # before Qt: with no display it aborts the process
+    if problem:
+        print_error(problem)
+        return EXIT_ERROR
     try:
         from cxr_desktop.ui.app import run_gui
     except (ImportError, OSError) as exc:
@@ -136,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    old_umask = secure_start()  # everything written from here on is private (0600/0700)
     logging_setup = CliLogging(verbose=getattr(args, "verbose", False))
     try:
         command = getattr(args, "command", None)
@@ -170,11 +177,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNEXPECTED
     finally:
         logging_setup.close()
+        restore_umask(old_umask)
 
 
 def main_gui(argv: Sequence[str] | None = None) -> int:
     """Entry point of the windowed launcher: always the GUI, the arguments are files to open."""
     files = list(sys.argv[1:] if argv is None else argv)
+    old_umask = secure_start()
     logging_setup = CliLogging(verbose=False)
     try:
         return _run_gui(files)
@@ -185,6 +194,7 @@ def main_gui(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNEXPECTED
     finally:
         logging_setup.close()
+        restore_umask(old_umask)
 
 
 if __name__ == "__main__":  # pragma: no cover

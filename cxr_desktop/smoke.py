@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from cxr_desktop.display import missing_display_message
+
 SMOKE_ENV = "CXR_DESKTOP_SMOKE_TEST"
 EXIT_SMOKE_FAILED = 3
 POLL_MS = 5
@@ -66,6 +68,13 @@ def run_smoke_test(
     """Run the GUI smoke test; returns the exit status. See the module docstring."""
     emit = emit or _print_line
     report: dict[str, Any] = {"smoke_test": "failed", "pid": os.getpid(), "files": list(files)}
+    problem = missing_display_message()  # before Qt: with no display it aborts the process
+    if problem:
+        report["error"] = problem
+        emit(json.dumps(report, ensure_ascii=False))
+        if sys.stderr is not None:
+            sys.stderr.write(f"error: {problem}\n")
+        return EXIT_SMOKE_FAILED
     old_home = os.environ.get("CXR_DESKTOP_HOME")
     home = tempfile.mkdtemp(prefix="cxr-desktop-smoke-")
     os.environ["CXR_DESKTOP_HOME"] = home

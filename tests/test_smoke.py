@@ -65,3 +65,53 @@ def test_process_figures() -> None:
     assert rss_kb() > 1000
     start = process_start_unix()
     assert start is not None and start > 1.5e9
+
+
+# ------------------------------------------------------------------------------ no display
+
+
+def _without_display(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "XDG_RUNTIME_DIR")}
+    env.update(CXR_DESKTOP_HOME=str(tmp_path / "user-home"),
+               PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))
+    return subprocess.run([sys.executable, "-m", "cxr_desktop", *args], capture_output=True,
+                          text=True, env=env, cwd=tmp_path, timeout=120)
+
+
+def test_smoke_test_without_a_display_says_so_and_does_not_abort(tmp_path: Path) -> None:
+    proc = _without_display(tmp_path, "--smoke-test")
+    assert proc.returncode == 3, (proc.returncode, proc.stderr[-2000:])  # Qt's abort: -6 / 134
+    assert "No display was found" in proc.stderr and "xcb-cursor" not in proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["smoke_test"] == "failed" and "DISPLAY" in report["error"]
+
+
+def test_window_without_a_display_says_so_and_does_not_abort(tmp_path: Path) -> None:
+    proc = _without_display(tmp_path)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+    assert proc.stderr.startswith("error: No display was found") and "xcb" not in proc.stderr
+
+
+@pytest.mark.parametrize(("environ", "usable"), [
+    ({}, False),
+    ({"DISPLAY": ":0"}, True),
+    ({"WAYLAND_DISPLAY": "wayland-0"}, True),
+    ({"QT_QPA_PLATFORM": "offscreen"}, True),
+    ({"QT_QPA_PLATFORM": "vnc:size=800x600"}, True),
+    ({"QT_QPA_PLATFORM": "xcb"}, False),
+    ({"QT_QPA_PLATFORM": "xcb", "WAYLAND_DISPLAY": "wayland-0"}, False),
+    ({"QT_QPA_PLATFORM": "xcb", "DISPLAY": ":1"}, True),
+    ({"QT_QPA_PLATFORM": "wayland"}, False),
+    ({"QT_QPA_PLATFORM": "wayland;xcb", "DISPLAY": ":1"}, True),
+    ({"DISPLAY": ""}, False),
+])  # fmt: skip
+def test_missing_display_message(environ: dict[str, str], usable: bool) -> None:
+    from cxr_desktop.display import missing_display_message
+
+    message = missing_display_message(environ, "linux")
+    assert (message is None) == usable, message
+    if message:
+        assert message.startswith("No display was found") and "predict" in message
+    assert missing_display_message({}, "win32") is None
+    assert missing_display_message({}, "darwin") is None

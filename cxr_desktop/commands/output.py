@@ -8,6 +8,7 @@ import math
 import sys
 from typing import Any, TextIO
 
+from cxr_desktop.core.plain_text import printable
 from cxr_desktop.i18n import _
 
 EXIT_OK = 0
@@ -19,7 +20,7 @@ EXIT_INTERRUPTED = 130
 def write_line(stream: TextIO | None, text: str) -> None:
     if stream is None:  # pythonw / gui-scripts on Windows have no console
         return
-    stream.write(text + "\n")
+    stream.write(printable(text) + "\n")  # no terminal controls from names or notes
     stream.flush()
 
 

@@ -19,6 +19,7 @@ from cxr_desktop.service.batch import BatchItem, BatchSummary, analyse_for_batch
 from cxr_desktop.service.reading import Analysis, ReadingService, file_name
 from cxr_desktop.ui.dialogs import error_text
 from cxr_desktop.ui.history_ops import HistoryOps
+from cxr_desktop.ui.plain import make_progress_plain
 from cxr_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class BatchRunner(QObject):
         progress = QProgressDialog(_("Analysing images\u2026"), _("Cancel"), 0, len(self._paths),
                                    self._parent_widget)
         progress.setWindowTitle(_("Analysing a folder"))
+        make_progress_plain(progress)  # file names go into its label
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(0)
         progress.setAutoClose(False)

@@ -23,6 +23,7 @@ from cxr_desktop.core.labels import display_label
 from cxr_desktop.core.model_card import ModelCard
 from cxr_desktop.i18n import N_, _, format_percent
 from cxr_desktop.service.wording import DISCLAIMER
+from cxr_desktop.ui.plain import rich_text
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +56,16 @@ def error_text(exc: BaseException) -> str:
 
 
 def show_error(parent: QWidget | None, title: str, message: str) -> None:
-    QMessageBox.warning(parent, title, message)
+    QMessageBox.warning(parent, title, rich_text(message))
 
 
 def show_info(parent: QWidget | None, title: str, message: str) -> None:
-    QMessageBox.information(parent, title, message)
+    QMessageBox.information(parent, title, rich_text(message))
 
 
 def confirm(parent: QWidget | None, title: str, question: str) -> bool:
     answer = QMessageBox.question(
-        parent, title, question,
+        parent, title, rich_text(question),
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         QMessageBox.StandardButton.No,
     )

@@ -9,7 +9,6 @@ arrives, and only the latest request is applied.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections import OrderedDict
 from dataclasses import replace
@@ -24,6 +23,7 @@ from cxr_desktop.core.storage import HistoryStore, ReadingQuery
 from cxr_desktop.core.types import OOD_LABEL, Reading
 from cxr_desktop.i18n import N_, _, format_date, format_datetime, format_percent
 from cxr_desktop.ui.history_ops import HistoryOps
+from cxr_desktop.ui.plain import rich_text
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,6 @@ def local_time(iso: str | None, with_time: bool = True) -> str:
         return format_datetime(iso, "short") if with_time else format_date(iso, "short")
     except ValueError:
         return iso
-
-
-def plain_tooltip(text: str) -> str:
-    """A tooltip that shows ``text`` literally (Qt renders tooltips that look like HTML)."""
-    return "<p style='white-space:pre-wrap'>" + html.escape(text) + "</p>"
 
 
 class HistoryModel(QAbstractTableModel):
@@ -233,9 +228,9 @@ class HistoryModel(QAbstractTableModel):
                 return QColor("#8a5a00")
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == COL_NOTE and reading.note:
-                return plain_tooltip(reading.note)
+                return rich_text(reading.note)
             if column == COL_FINDING:
-                return self._finding_tooltip(reading)
+                return rich_text(self._finding_tooltip(reading))
         if role == Qt.ItemDataRole.UserRole:
             return reading.id
         return None
@@ -267,13 +262,13 @@ class HistoryModel(QAbstractTableModel):
 
     def _finding_tooltip(self, r: Reading) -> str:
         if r.out_of_distribution:
-            return plain_tooltip(r.ood_reason or _("The image did not look like a frontal chest "
-                                                   "X-ray; no class was given."))
+            return r.ood_reason or _("The image did not look like a frontal chest X-ray; no class "
+                                     "was given.")
         lines = [_("{finding}: {percent}").format(finding=display_label(k), percent=format_percent(v))
                  for k, v in r.probabilities.items()]
         if r.uncertain:
             lines.append(_("Uncertain: refer to a radiologist."))
-        return plain_tooltip("\n".join(lines))
+        return "\n".join(lines)
 
     def _thumbnail(self, r: Reading) -> QPixmap | None:
         if r.id is None or not r.thumbnail_png:

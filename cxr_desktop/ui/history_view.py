@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTableView,
@@ -39,6 +38,7 @@ from cxr_desktop.ui.history_model import (
     HistoryModel,
 )
 from cxr_desktop.ui.history_ops import HistoryOps
+from cxr_desktop.ui.plain import plain_label
 from cxr_desktop.ui.review_dialog import ReviewDialog
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ class HistoryView(QWidget):
         layout.addWidget(self.table, 1)
 
         bottom = QHBoxLayout()
-        self.count_label = QLabel(self)
+        self.count_label = plain_label("", self)  # also shows storage error messages
         bottom.addWidget(self.count_label, 1)
         self.open_button = QPushButton(_("&Open"), self)
         self.open_button.setToolTip(_("Show the selected reading (Enter or double-click)"))

@@ -18,6 +18,7 @@ from cxr_desktop import APP_NAME, __version__, paths
 from cxr_desktop.i18n import _
 from cxr_desktop.log_files import QuietRotatingFileHandler
 from cxr_desktop.privacy import ScrubbingFormatter, scrub
+from cxr_desktop.private_files import write_private
 
 LOG_FILE = "cxr-desktop.log"
 FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
@@ -86,7 +87,7 @@ def write_crash_report(exc_type: type[BaseException], exc: BaseException,
         folder = paths.log_dir()
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"crash-{stamp}.log"
-        path.write_text(f"{APP_NAME} {__version__} crash at {stamp}\n\n{text}", encoding="utf-8")
+        write_private(path, f"{APP_NAME} {__version__} crash at {stamp}\n\n{text}")
     except OSError:
         path = None
     log.critical("uncaught exception (crash report: %s)\n%s", path.name if path else "not written", text)
@@ -106,7 +107,10 @@ def _show_crash_dialog(report: Path | None) -> None:
         message = _("Something unexpected went wrong. Your saved readings are safe.\n"
                     "If the program behaves strangely, close it and start it again.\n\n"
                     "A report was saved to:\n{report}").format(report=report)
-    QMessageBox.critical(None, _("{app}: unexpected problem").format(app=APP_NAME), message)
+    from cxr_desktop.ui.plain import rich_text
+
+    QMessageBox.critical(None, _("{app}: unexpected problem").format(app=APP_NAME),
+                         rich_text(message))
 
 
 _in_hook = threading.local()

@@ -30,6 +30,7 @@ from cxr_desktop.ui.history_ops import HistoryOps
 from cxr_desktop.ui.history_view import HistoryView
 from cxr_desktop.ui.patient_edits import PatientEdits
 from cxr_desktop.ui.patient_panel import PatientPanel
+from cxr_desktop.ui.plain import window_title
 from cxr_desktop.ui.prediction_panel import PredictionPanel
 from cxr_desktop.ui.reading_pane import ReadingPane
 from cxr_desktop.ui.recent_menu import RecentFilesMenu
@@ -228,7 +229,7 @@ class MainWindow(QMainWindow):
         self._set_title(name)
 
     def _set_title(self, name: str) -> None:
-        self.setWindowTitle(_("{name} \u2014 {app}").format(name=name, app=APP_NAME)
+        self.setWindowTitle(window_title(_("{name} \u2014 {app}").format(name=name, app=APP_NAME))
                             if name else APP_NAME)
 
     # ------------------------------------------------------------ controller

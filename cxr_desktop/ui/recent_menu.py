@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMenu
 
+from cxr_desktop.ui.plain import menu_text, rich_text
 from cxr_desktop.ui.settings import AppSettings
 
 
@@ -24,8 +25,8 @@ class RecentFilesMenu(QObject):
         files = self.settings.recent_files()
         for number, path in enumerate(files, start=1):
             prefix = f"&{number} " if number < 10 else ""
-            action = self.menu.addAction(prefix + Path(path).name.replace("&", "&&"))
-            action.setToolTip(path)
+            action = self.menu.addAction(prefix + menu_text(Path(path).name))
+            action.setToolTip(rich_text(path))
             action.setStatusTip(path)
             action.triggered.connect(lambda _checked=False, p=path: self.openRequested.emit(p))
         if not files:

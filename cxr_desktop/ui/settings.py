@@ -7,10 +7,12 @@ folder; otherwise the platform's native store under the organisation/application
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from cxr_desktop import paths
+from cxr_desktop.private_files import tighten
 
 ORGANIZATION = "CXR Desktop"
 APPLICATION = "CXR Desktop"
@@ -21,8 +23,20 @@ DISCLAIMER_VERSION = 1
 def open_qsettings() -> QSettings:
     home = os.environ.get("CXR_DESKTOP_HOME")
     if home:
-        return QSettings(str(paths.data_dir() / "settings.ini"), QSettings.Format.IniFormat)
-    return QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+        settings = QSettings(str(paths.data_dir() / "settings.ini"), QSettings.Format.IniFormat)
+    else:
+        settings = QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope,
+                             ORGANIZATION, APPLICATION)
+    tighten_settings_file(settings.fileName())
+    return settings
+
+
+def tighten_settings_file(name: str) -> None:
+    """Settings written by an older version: the file 0600, its own folder 0700 (POSIX)."""
+    path = Path(name)
+    tighten(path)
+    if path.parent.name == ORGANIZATION:
+        tighten(path.parent)
 
 
 def _to_bool(value: object, default: bool) -> bool:

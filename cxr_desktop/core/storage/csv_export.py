@@ -11,11 +11,13 @@ import csv
 import logging
 import os
 import threading
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from cxr_desktop.core.types import Reading
+from cxr_desktop.private_files import open_private
 
 log = logging.getLogger("cxr_desktop.core.storage")
 
@@ -31,9 +33,41 @@ TAIL_FIELDS = (
 )
 
 
+#: A cell whose first visible character is one of these is run as a formula by spreadsheets
+#: (OWASP "CSV injection"); U+2212 is the minus sign some of them accept for "-".
+_FORMULA_START = frozenset("=+-@\u2212")
+#: Cells starting with these are escaped whatever follows (OWASP: tab and carriage return).
+_ESCAPED_FIRST = frozenset("\t\r")
+#: Letters that show as nothing (Hangul fillers, the Braille blank): skipped like spaces.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _invisible(char: str) -> bool:
+    """Spaces of any kind, line breaks, control and format characters (zero-width space and
+    joiners, BOM, bidi marks, soft hyphen), combining marks, unassigned and private-use code
+    points: what a spreadsheet may skip, or a person cannot see, before a ``=``."""
+    return char.isspace() or unicodedata.category(char)[0] in "CZM" or char in _BLANK_LETTERS
+
+
+def starts_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could take ``text`` for a formula: it starts with a tab or CR, or
+    its first visible character (full-width and small forms folded by NFKC) is ``= + - @``."""
+    if not text:
+        return False
+    if text[0] in _ESCAPED_FIRST:
+        return True
+    for char in text:
+        if _invisible(char):
+            continue
+        folded = unicodedata.normalize("NFKC", char)[:1]
+        return char in _FORMULA_START or folded in _FORMULA_START
+    return False
+
+
 def csv_cell(value: Any) -> Any:
-    """Neutralise text that a spreadsheet would run as a formula (CSV injection)."""
-    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
+    """Neutralise text that a spreadsheet would run as a formula (CSV injection): a leading
+    ``'`` makes it text; the rest is written as it is."""
+    if isinstance(value, str) and starts_like_formula(value):
         return "'" + value
     return value
 
@@ -58,8 +92,8 @@ def write_readings_csv(target: Path | str, labels: list[str], readings: Iterable
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     written = 0
     try:
-        # utf-8 with BOM so spreadsheet programs show accented names correctly.
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
+        # utf-8 with BOM so spreadsheet programs show accented names correctly; 0600: patient data.
+        with open_private(tmp, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(header(labels))
             for reading in readings:

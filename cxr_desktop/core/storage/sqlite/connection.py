@@ -26,6 +26,7 @@ from cxr_desktop.core.storage.sqlite.errors import (
 )
 from cxr_desktop.core.storage.sqlite.sql import sql_search_text
 from cxr_desktop.i18n import _
+from cxr_desktop.private_files import make_private_dir, tighten_sqlite
 
 log = logging.getLogger("cxr_desktop.core.storage")
 
@@ -44,7 +45,7 @@ def prepare_folder(path: Path) -> None:
     """Create the history's folder; refuse a folder or other item in the file's place."""
     folder = path.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(folder)  # 0700 when created
     except OSError as exc:
         raise storage_error(exc, "open", folder) from exc
     if path.exists() and not path.is_file():
@@ -119,6 +120,7 @@ def connect(path: Path) -> sqlite3.Connection:
         )
     except sqlite3.Error as exc:
         raise storage_error(exc, "open", path) from exc
+    tighten_sqlite(path)  # 0600 before -wal/-shm exist: SQLite gives them the file's mode
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         mode = enable_wal(conn)

@@ -38,6 +38,9 @@ def describe_file(path: str | os.PathLike[str] | None) -> str:
     token = _token(text)
     p = Path(text)
     remember_sensitive(text, str(p.absolute()), p.name, p.stem, replacement=token)
+    folder = str(p.absolute().parent)
+    if folder not in ("/", p.anchor):  # folders are often named after patients too
+        remember_sensitive(folder, replacement="<folder>")
     return token
 
 

@@ -12,6 +12,7 @@ from cxr_desktop.core.patient import shown_name
 from cxr_desktop.core.storage import ReadingQuery
 from cxr_desktop.core.types import Reading
 from cxr_desktop.i18n import _, format_datetime, ngettext
+from cxr_desktop.privacy import describe_file
 from cxr_desktop.service.wording import ResultSummary, one_line
 
 
@@ -87,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
                     print_line(reading_line(reading))
             return EXIT_OK
         query = ReadingQuery(text=args.search, label=args.label, descending=False)
+        describe_file(args.csv)  # the target's name never reaches a log line
         rows = store.export_csv(args.csv, query)
         print_line(ngettext("Exported {count} reading to {file}", "Exported {count} readings to {file}",
                             rows).format(count=rows, file=args.csv))

@@ -13,7 +13,7 @@ from cxr_desktop.core.patient import clean, stored_name
 from cxr_desktop.core.storage import ReadingQuery
 from cxr_desktop.core.types import Reading
 from cxr_desktop.i18n import _, ngettext
-from cxr_desktop.privacy import remember_sensitive
+from cxr_desktop.privacy import describe_file, remember_sensitive
 from cxr_desktop.ui import dialogs
 from cxr_desktop.ui.history_ops import HistoryOps
 from cxr_desktop.ui.settings import AppSettings
@@ -65,6 +65,7 @@ class HistoryActions(QObject):
             return
         if not path.lower().endswith(".csv"):
             path += ".csv"
+        describe_file(path)  # the target's name never reaches a log line
         self.status.emit(_("Exporting\u2026"))
         name = Path(path).name
         self.ops.long_read(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from cxr_desktop.core.errors import StorageError
 from cxr_desktop.i18n import N_, _
+from cxr_desktop.privacy import redact
 
 log = logging.getLogger("cxr_desktop.core.storage")
 
@@ -94,5 +95,6 @@ def storage_error(exc: BaseException, action: str, where: Path | str | None = No
     if vague and where is not None and _disk_is_full(where):  # e.g. no room for the -shm file
         reason = DISK_FULL
     detail = f"{where}: {type(exc).__name__}: {exc}" if where else f"{type(exc).__name__}: {exc}"
-    log.info("storage %s failed: %s: %s", action, type(exc).__name__, exc)  # no path in the log
+    log.info("storage %s failed: %s: %s", action, type(exc).__name__,
+             redact(str(exc), where))  # no path or file name in the log
     return StorageError(sentences(action, reason), detail=detail)

@@ -157,11 +157,22 @@ def _as_local(value: str | _dt.datetime) -> _dt.datetime:
 
 
 def format_datetime(value: str | _dt.datetime, style: str = "short") -> str:
-    """A time (ISO 8601 text or datetime; naive means UTC) in local time, in the current
-    language's style ('short', 'medium', 'long')."""
+    """A time (ISO 8601 text or datetime; naive means UTC) in local time and the current
+    language's style. "short" is the date spelled out (never "12/1/26", which reads as two
+    different days in two countries) and the time without seconds: "Dec 1, 2026, 9:54 PM" in
+    English, "1 déc. 2026, 21:54" in French; "medium"/"long" are Babel's own styles."""
+    from babel import Locale
+    from babel.dates import format_date as babel_date
     from babel.dates import format_datetime as babel_datetime
+    from babel.dates import format_time as babel_time
 
-    return babel_datetime(_as_local(value), format=style, locale=_babel_locale())
+    moment = _as_local(value)
+    if style != "short":
+        return babel_datetime(moment, format=style, locale=_babel_locale())
+    locale = Locale.parse(_babel_locale())
+    pattern = str(locale.datetime_formats.get("medium", "{1} {0}"))
+    return pattern.replace("{1}", babel_date(moment, "medium", locale=locale)).replace(
+        "{0}", babel_time(moment, "short", locale=locale))
 
 
 def format_date(value: str | _dt.date | _dt.datetime, style: str = "medium") -> str:

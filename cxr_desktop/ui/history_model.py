@@ -50,7 +50,7 @@ def local_time(iso: str | None, with_time: bool = True) -> str:
     if not iso:
         return ""
     try:
-        return format_datetime(iso, "short") if with_time else format_date(iso, "short")
+        return format_datetime(iso, "short") if with_time else format_date(iso, "medium")
     except ValueError:
         return iso
 

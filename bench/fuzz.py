@@ -33,12 +33,20 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from bench.common import Context, Figure
+from bench.fuzz_families import family_case
 from bench.fuzz_mutate import mutate
 from bench.fuzz_seeds import build_seeds
 
 OUTCOMES = ("ok", "typed", "error", "memory", "crash", "hang")
 DEFECTS = ("error", "memory", "crash", "hang")
-DEFAULT_TIMEOUT_S = 10.0
+#: The per-file budget: the app's decode guard stops a decode after this long, so a case
+#: slower than it is a hang the user would have seen.
+DEFAULT_TIMEOUT_S = 8.0
+#: Every FAMILY_EVERY-th case comes from a structure-aware family (bench/fuzz_families.py).
+FAMILY_EVERY = 4
+#: Odd cases are opened through the fast path with this min_side (the seeds are ~256 px, so
+#: the reduced-resolution decoders run on them).
+FAST_PATH_MIN_SIDE = 64
 DEFAULT_MEMORY_MB = 2560
 #: Peak RSS above which one file counts as a memory blow-up. Every image within MAX_PIXELS
 #: (50 MP) stays below it; the seeds are ~256 px, so only a decoder trusting a lie gets there.
@@ -67,6 +75,7 @@ class FuzzReport:
     cases: int
     counts: Counter
     by_seed: dict[str, Counter]
+    by_family: dict[str, dict]
     defects: list[CaseResult]
     seconds: float
     slowest_s: float
@@ -85,6 +94,7 @@ class FuzzReport:
             "cases": self.cases,
             "counts": {o: self.counts[o] for o in OUTCOMES},
             "by_seed": {k: dict(v) for k, v in sorted(self.by_seed.items())},
+            "by_family": {k: v for k, v in sorted(self.by_family.items())},
             "typed_errors": dict(self.typed_errors.most_common()),
             "defects": [
                 {"index": d.index, "seed": d.seed, "ops": d.ops, "outcome": d.outcome,
@@ -137,8 +147,9 @@ def _worker_main(conn: Connection, memory_bytes: int, budget_mb: int, folder: st
         try:
             if data.startswith(SELF_TEST):
                 _misbehave(data[len(SELF_TEST) :], budget_mb)
-            image = load_xray(path)
-            problem = _contract_problem(image)
+            min_side = FAST_PATH_MIN_SIDE if index % 2 else None
+            image = load_xray(path, min_side=min_side)
+            problem = _contract_problem(image, min_side)
             outcome, detail = ("error", problem) if problem else ("ok", "")
         except CxrError as exc:
             if not (exc.message and str(exc).strip()):
@@ -199,7 +210,7 @@ def _ran_out_of_memory(exc: BaseException) -> bool:
     return any(word in text for word in _MEMORY_WORDS)
 
 
-def _contract_problem(image) -> str:
+def _contract_problem(image, min_side: int | None = None) -> str:
     import numpy as np
 
     display, pixels = image.display, image.pixels
@@ -210,8 +221,12 @@ def _contract_problem(image) -> str:
     if min(display.shape) < 16:
         return f"image of {display.shape} accepted"
     meta = image.metadata
-    if (meta.width, meta.height) != (display.shape[1], display.shape[0]):
+    if min_side is None and (meta.width, meta.height) != (display.shape[1], display.shape[0]):
         return f"metadata size {meta.width}x{meta.height} != display {display.shape}"
+    if min_side is not None:
+        full = sorted((meta.width, meta.height))
+        if sorted(display.shape) > full or min(display.shape) < min(min_side, full[0]):
+            return f"fast path gave {display.shape} for a {meta.width}x{meta.height} image"
     return ""
 
 
@@ -378,13 +393,19 @@ class Sandbox:
         return results
 
 
-def make_case(seeds: dict[str, bytes], index: int, master_seed: int) -> tuple[str, bytes, list[str]]:
-    names = sorted(seeds)
-    name = names[index % len(names)]
+def make_case(seeds: dict[str, bytes], index: int,
+              master_seed: int) -> tuple[str, str, bytes, list[str]]:
+    """(family, seed name, bytes, what was done) of case ``index``: every FAMILY_EVERY-th one
+    from a structure-aware family, the others random mutations ("mutations")."""
+    rng = random.Random(f"{master_seed}:{index}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydicom complains about the values we write
-        data, ops = mutate(seeds[name], name, random.Random(f"{master_seed}:{index}"))
-    return name, data, ops
+        if index % FAMILY_EVERY == FAMILY_EVERY - 1:
+            return family_case(seeds, index // FAMILY_EVERY, rng)
+        names = sorted(seeds)
+        name = names[index % len(names)]
+        data, ops = mutate(seeds[name], name, rng)
+    return "mutations", name, data, ops
 
 
 def run_fuzz(cases: int, *, samples_dir: Path | None, master_seed: int = 20261126,
@@ -397,6 +418,7 @@ def run_fuzz(cases: int, *, samples_dir: Path | None, master_seed: int = 2026112
     made = {i: make_case(seeds, i, master_seed) for i in indices}
     counts: Counter = Counter()
     by_seed: dict[str, Counter] = {}
+    by_family: dict[str, dict] = {}
     typed: Counter = Counter()
     slowest, peak = 0.0, 0.0
     done = [0]
@@ -411,13 +433,20 @@ def run_fuzz(cases: int, *, samples_dir: Path | None, master_seed: int = 2026112
             log(f"fuzz: {done[0]}/{len(indices)} cases, {dict(live)}")
 
     with Sandbox(jobs, timeout_s, memory_mb, budget_mb) as sandbox:
-        results = sandbox.run([(i, made[i][1]) for i in indices], on_result=progress)
+        results = sandbox.run([(i, made[i][2]) for i in indices], on_result=progress)
         defects: list[CaseResult] = []
         for i in indices:
-            name, data, ops = made[i]
+            family, name, data, ops = made[i]
             outcome, detail, seconds, rss = results[i]
             counts[outcome] += 1
             by_seed.setdefault(name, Counter())[outcome] += 1
+            entry = by_family.setdefault(family, {"cases": 0, "outcomes": Counter(),
+                                                  "slowest_s": 0.0, "slowest_case": None})
+            entry["cases"] += 1
+            entry["outcomes"][outcome] += 1
+            if seconds >= entry["slowest_s"]:
+                entry["slowest_s"] = round(seconds, 4)
+                entry["slowest_case"] = {"index": i, "seed": name, "ops": ops, "outcome": outcome}
             if outcome == "typed":
                 typed[detail] += 1
             slowest = max(slowest, seconds if outcome != "hang" else 0.0)
@@ -428,7 +457,10 @@ def run_fuzz(cases: int, *, samples_dir: Path | None, master_seed: int = 2026112
             deadline = time.monotonic() + minimise_s
             for defect in defects[:10]:
                 defect.data = minimise(defect.data, defect.outcome, sandbox, deadline)
-    report = FuzzReport(len(indices), counts, by_seed, defects, time.perf_counter() - start,
+    for entry in by_family.values():
+        entry["outcomes"] = dict(entry["outcomes"])
+    report = FuzzReport(len(indices), counts, by_seed, by_family, defects,
+                        time.perf_counter() - start,
                         slowest, peak, timeout_s, memory_mb, budget_mb, typed)
     if defects and out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -477,7 +509,9 @@ def run(ctx: Context) -> list[Figure]:
     seeds = len(summary["by_seed"])
     return [
         Figure(section, "cases (mutated files)", report.cases, "",
-               f"{seeds} seed files: JPEG, PNG, TIFF, BMP, GIF, WebP, DICOM raw/deflated/RLE/J2K/JPEG"),
+               f"{seeds} seed files: JPEG, PNG, TIFF, BMP, GIF, WebP, DICOM raw/deflated/RLE/J2K/"
+               f"JPEG; 1 in {FAMILY_EVERY} from a structure-aware family; odd cases through the "
+               f"fast path (min_side={FAST_PATH_MIN_SIDE})"),
         Figure(section, "decoded / typed error", f"{c['ok']} / {c['typed']}"),
         Figure(section, "untyped exceptions", c["error"]),
         Figure(section, "crashes", c["crash"]),
@@ -487,4 +521,18 @@ def run(ctx: Context) -> list[Figure]:
         Figure(section, "slowest case", round(report.slowest_s * 1e3, 1), "ms"),
         Figure(section, "peak worker RSS", round(report.peak_rss_mb, 1), "MB"),
         Figure(section, "run time", round(report.seconds, 1), "s", f"{ctx.jobs} workers"),
-    ]
+    ] + _family_figures(report)
+
+
+def _family_figures(report: FuzzReport) -> list[Figure]:
+    """The slowest case of each family, and its outcomes (issue 14, deliverable 9)."""
+    section = "Fuzzing load_xray: slowest case per family"
+    figures = []
+    for family, entry in sorted(report.by_family.items()):
+        worst = entry["slowest_case"] or {}
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(entry["outcomes"].items()))
+        what = "; ".join(worst.get("ops", []))[:90]
+        figures.append(Figure(section, family, round(entry["slowest_s"] * 1e3, 1), "ms",
+                              f"{entry['cases']} cases ({outcomes}); slowest: case "
+                              f"{worst.get('index')} {worst.get('seed')} {what}"))
+    return figures

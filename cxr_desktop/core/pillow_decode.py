@@ -32,6 +32,7 @@ from cxr_desktop.core.pixel_values import (
     reduction_factor,
     scale_to_u8,
 )
+from cxr_desktop.core.png_inflate import png_stream
 from cxr_desktop.core.structure_check import tiff_page_count
 from cxr_desktop.core.types import ImageMetadata
 from cxr_desktop.i18n import _
@@ -49,20 +50,20 @@ def decode_pillow(data: bytes, fmt: str, label: str, max_pixels: int, min_side: 
     """(pixels, display, metadata) of the first frame of a Pillow-readable image file."""
     if fmt == "PNG" and data[12:16] == b"IHDR" and len(data) >= 24:  # Pillow reads on to IDAT
         check_dimensions(*struct.unpack(">II", data[16:24]), max_pixels)
+    stream = png_stream(data) if fmt == "PNG" else None
     try:
-        with Image.open(io.BytesIO(data), formats=[fmt]) as im:
-            check_dimensions(im.width, im.height, max_pixels)
-            frames = _frame_count(im, data, fmt, label)
-            im.seek(0)
-            full_size = im.size
-            if fmt == "JPEG" and min_side:
-                _draft(im, min_side)
-            im.load()
-            mode = im.mode
-            orientation = _orientation(im, label)
-            swapped = orientation != 1 and _transpose(im, label) and orientation in _TRANSPOSING
-            pixels, display, bit_depth = _to_gray(im, reduction_factor(*im.size, min_side))
-            colour = colorfulness(im)
+        if stream is not None:
+            try:
+                decoded = _decode(stream, data, fmt, label, max_pixels, min_side)
+            except CxrError:
+                raise
+            except Exception:  # noqa: BLE001 - decoded again the usual way, for the usual error
+                decoded = None
+            finally:
+                stream.close()
+            if decoded is not None:
+                return decoded
+        return _decode(io.BytesIO(data), data, fmt, label, max_pixels, min_side)
     except CxrError:
         raise
     except Image.DecompressionBombError as exc:  # Pillow's own limit, above ours
@@ -78,9 +79,23 @@ def decode_pillow(data: bytes, fmt: str, label: str, max_pixels: int, min_side: 
         raise corrupt(fmt, f"{label}: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a damaged file to the user
         raise corrupt(fmt, f"{label}: {type(exc).__name__}: {exc}") from exc
-    width, height = full_size
-    if swapped:
-        width, height = height, width
+
+
+def _decode(fp, data: bytes, fmt: str, label: str, max_pixels: int, min_side: int | None):
+    with Image.open(fp, formats=[fmt]) as im:
+        check_dimensions(im.width, im.height, max_pixels)
+        frames = _frame_count(im, data, fmt, label)
+        im.seek(0)
+        width, height = im.size
+        if fmt == "JPEG" and min_side:
+            _draft(im, min_side)
+        im.load()
+        mode = im.mode
+        orientation = _orientation(im, label)
+        if orientation != 1 and _transpose(im, label) and orientation in _TRANSPOSING:
+            width, height = height, width
+        pixels, display, bit_depth = _to_gray(im, reduction_factor(*im.size, min_side))
+        colour = colorfulness(im)
     metadata = ImageMetadata(
         format=fmt, width=width, height=height, bit_depth=bit_depth, photometric=mode,
         frames=frames, colorfulness=colour,

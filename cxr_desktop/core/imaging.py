@@ -11,7 +11,8 @@ The API (what the service layer, the GUI, the CLI and training call):
     :mod:`dicom`). ``display`` (and ``pixels``, same shape) then has its *shorter* side at least
     ``N`` (so its longer side too), or the original size when that is smaller;
     ``metadata.width``/``metadata.height`` are still the original image's size, and
-    ``sha256``, format, bit depth, DICOM tags and colourfulness are those of the full decode.
+    ``sha256``, format, bit depth, frames and DICOM tags are those of the full decode (the
+    colourfulness is measured on a 256 px thumbnail either way, here of the reduced image).
     ``is_reduced(image)`` tells the two apart. The model's prediction from it agrees with the
     full decode (tests/core/test_fast_path.py, ``python -m bench --only open``).
 ``load_xray_bytes(data, name=None, *, max_pixels=MAX_PIXELS, min_side=None)``

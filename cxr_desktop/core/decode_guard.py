@@ -42,7 +42,6 @@ import time
 from multiprocessing.connection import wait
 
 from cxr_desktop.core.decode_worker import (
-    SHM_MIN_BYTES,
     WorkerResult,
     create_buffer,
     read_arrays,
@@ -304,4 +303,4 @@ def _cancelled() -> DecodeCancelledError:
     )
 
 
-__all__ = ["DEFAULT_TIME_LIMIT_S", "DecodeGuard", "SHM_MIN_BYTES"]
+__all__ = ["DEFAULT_TIME_LIMIT_S", "DecodeGuard"]

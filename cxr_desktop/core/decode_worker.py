@@ -91,7 +91,11 @@ def worker_main(conn, memory_limit_mb: int | None) -> None:
         import resource
 
         limit = memory_limit_mb << 20
-        resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (min(limit, hard) if hard > 0 else limit, hard))
+        except (ValueError, OSError):  # macOS does not enforce RLIMIT_AS: no cap there
+            pass
     conn.send(("ready", os.getpid()))
     state: dict = {}
     while True:

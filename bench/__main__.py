@@ -2,7 +2,8 @@
 
     python -m bench                      # everything (~15-25 min on 2 cores)
     python -m bench --quick              # small versions of everything (~3 min)
-    python -m bench --only latency,fuzz  # some of: latency, open, history, gui, fuzz, durability
+    python -m bench --only latency,fuzz  # some of: latency, open, agreement, history, gui, fuzz,
+                                         # durability
     python -m bench --json out.json --markdown docs/BENCHMARKS.md
 
 Figures that cannot be measured here (no trained model, no frozen build, no Qt) are printed as
@@ -28,6 +29,7 @@ from bench.common import REPO_ROOT, Context, Figure, machine, not_measured
 SUITES = {
     "latency": "bench.latency",
     "open": "bench.open_to_result",
+    "agreement": "bench.fast_path_agreement",
     "history": "bench.history_bench",
     "gui": "bench.gui_start",
     "fuzz": "bench.fuzz",

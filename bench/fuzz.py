@@ -25,7 +25,6 @@ import os
 import random
 import tempfile
 import time
-import traceback
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,12 +32,18 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from bench.common import Context, Figure
+from bench.fuzz_families import family_case
 from bench.fuzz_mutate import mutate
 from bench.fuzz_seeds import build_seeds
+from bench.fuzz_worker import FAST_PATH_MIN_SIDE, SELF_TEST, worker_main  # noqa: F401 - SELF_TEST for tests
 
 OUTCOMES = ("ok", "typed", "error", "memory", "crash", "hang")
 DEFECTS = ("error", "memory", "crash", "hang")
-DEFAULT_TIMEOUT_S = 10.0
+#: The per-file budget: the app's decode guard stops a decode after this long, so a case
+#: slower than it is a hang the user would have seen.
+DEFAULT_TIMEOUT_S = 8.0
+#: Every FAMILY_EVERY-th case comes from a structure-aware family (bench/fuzz_families.py).
+FAMILY_EVERY = 4
 DEFAULT_MEMORY_MB = 2560
 #: Peak RSS above which one file counts as a memory blow-up. Every image within MAX_PIXELS
 #: (50 MP) stays below it; the seeds are ~256 px, so only a decoder trusting a lie gets there.
@@ -46,8 +51,6 @@ DEFAULT_BUDGET_MB = 1024
 START_TIMEOUT_S = 120.0
 #: A worker still holding this much after a case is replaced (leaks must not poison later cases).
 RESTART_ABOVE_MB = 512
-#: Case data starting with this makes the worker crash / hang / blow up (tests of the harness).
-SELF_TEST = b"\x00cxr-fuzz-self-test:"
 
 
 @dataclass
@@ -67,6 +70,7 @@ class FuzzReport:
     cases: int
     counts: Counter
     by_seed: dict[str, Counter]
+    by_family: dict[str, dict]
     defects: list[CaseResult]
     seconds: float
     slowest_s: float
@@ -85,6 +89,7 @@ class FuzzReport:
             "cases": self.cases,
             "counts": {o: self.counts[o] for o in OUTCOMES},
             "by_seed": {k: dict(v) for k, v in sorted(self.by_seed.items())},
+            "by_family": {k: v for k, v in sorted(self.by_family.items())},
             "typed_errors": dict(self.typed_errors.most_common()),
             "defects": [
                 {"index": d.index, "seed": d.seed, "ops": d.ops, "outcome": d.outcome,
@@ -98,141 +103,6 @@ class FuzzReport:
             "worker_address_space_limit_mb": self.memory_mb,
             "per_file_rss_budget_mb": self.budget_mb,
         }
-
-
-# -- the worker -------------------------------------------------------------------------------
-
-
-def _worker_main(conn: Connection, memory_bytes: int, budget_mb: int, folder: str,
-                 quiet: bool) -> None:
-    """Runs in the sandbox: receive (index, bytes), open them with load_xray, send the outcome."""
-    import resource
-
-    if quiet:  # C decoders (libtiff, libjpeg) print their complaints straight to fd 2
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    import logging
-
-    logging.disable(logging.CRITICAL)
-    from cxr_desktop.core import dicom  # noqa: F401 - imported now, not in the first case's time
-    from cxr_desktop.core.errors import CxrError
-    from cxr_desktop.core.imaging import load_xray
-
-    path = os.path.join(folder, f"case-{os.getpid()}.bin")
-    conn.send(("ready", os.getpid()))
-    while True:
-        message = conn.recv()
-        if message is None:
-            break
-        index, data = message
-        with open(path, "wb") as handle:
-            handle.write(data)
-        _reset_peak_rss()
-        start = time.perf_counter()
-        detail = ""
-        try:
-            if data.startswith(SELF_TEST):
-                _misbehave(data[len(SELF_TEST) :], budget_mb)
-            image = load_xray(path)
-            problem = _contract_problem(image)
-            outcome, detail = ("error", problem) if problem else ("ok", "")
-        except CxrError as exc:
-            if not (exc.message and str(exc).strip()):
-                outcome, detail = "error", f"{type(exc).__name__} without a message"
-            elif _ran_out_of_memory(exc):  # a decoder hit the address-space cap
-                outcome, detail = "memory", f"{type(exc).__name__} after: {_chain_text(exc)[:500]}"
-            else:
-                outcome, detail = "typed", type(exc).__name__
-        except MemoryError:
-            outcome, detail = "memory", "MemoryError escaped"
-        except BaseException as exc:  # noqa: BLE001 - that is what we are looking for
-            tail = "".join(traceback.format_exception(exc)[-3:])
-            outcome, detail = "error", f"{type(exc).__name__}: {exc}\n{tail}"[:2000]
-        seconds = time.perf_counter() - start
-        image = None
-        peak = _peak_rss_mb()
-        if outcome in ("ok", "typed") and peak is not None and peak > budget_mb:
-            outcome, detail = "memory", f"peak RSS {peak:.0f} MB > budget {budget_mb} MB ({detail})"
-        conn.send((index, outcome, detail, seconds, peak, rss_mb()))
-    os.unlink(path) if os.path.exists(path) else None
-
-
-def _misbehave(action: bytes, budget_mb: int) -> None:
-    """Self-test of the harness: behave like the defects it must catch."""
-    if action == b"crash":
-        os.abort()
-    elif action == b"hang":
-        while True:
-            time.sleep(1)
-    elif action == b"memory":  # a decoder that trusts a huge header: asks for more than the cap
-        import resource
-
-        cap = resource.getrlimit(resource.RLIMIT_AS)[0]
-        hog = bytearray(cap if cap != resource.RLIM_INFINITY else 1 << 50)  # noqa: F841
-        raise AssertionError("the address-space cap did not stop a cap-sized allocation")
-    elif action == b"rss":  # within the cap but over the per-file RSS budget; touches ~budget+64 MB
-        hog = bytearray((budget_mb + 64) << 20)
-        del hog
-    elif action == b"error":
-        raise KeyError("self-test")
-
-
-_MEMORY_WORDS = ("memoryerror", "out of memory", "out of free memory", "unable to allocate",
-                 "cannot allocate", "bad_alloc", "insufficient memory")
-
-
-def _chain_text(exc: BaseException) -> str:
-    parts, seen = [], set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        parts.append(f"{type(exc).__name__}: {exc} {getattr(exc, 'detail', '') or ''}")
-        exc = exc.__cause__ or exc.__context__
-    return " <- ".join(parts)
-
-
-def _ran_out_of_memory(exc: BaseException) -> bool:
-    text = _chain_text(exc).lower()
-    return any(word in text for word in _MEMORY_WORDS)
-
-
-def _contract_problem(image) -> str:
-    import numpy as np
-
-    display, pixels = image.display, image.pixels
-    if not isinstance(display, np.ndarray) or display.dtype != np.uint8 or display.ndim != 2:
-        return f"display is not 2-D uint8: {getattr(display, 'dtype', None)} {getattr(display, 'shape', None)}"
-    if not isinstance(pixels, np.ndarray) or pixels.shape != display.shape:
-        return f"pixels shape {getattr(pixels, 'shape', None)} != display {display.shape}"
-    if min(display.shape) < 16:
-        return f"image of {display.shape} accepted"
-    meta = image.metadata
-    if (meta.width, meta.height) != (display.shape[1], display.shape[0]):
-        return f"metadata size {meta.width}x{meta.height} != display {display.shape}"
-    return ""
-
-
-def _reset_peak_rss() -> None:
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
-            handle.write("5")
-    except OSError:
-        pass
-
-
-def _peak_rss_mb() -> float | None:
-    from bench.common import peak_rss_mb
-
-    return peak_rss_mb()
-
-
-def rss_mb() -> float | None:
-    from bench.common import rss_mb as current
-
-    return current()
 
 
 # -- the parent side --------------------------------------------------------------------------
@@ -251,7 +121,7 @@ class _Worker:
     def start(self) -> None:
         parent, child = self.ctx.Pipe()
         self.process = self.ctx.Process(
-            target=_worker_main,
+            target=worker_main,
             args=(child, self.memory_bytes, self.budget_mb, self.folder, self.quiet),
             daemon=True,
         )
@@ -378,13 +248,19 @@ class Sandbox:
         return results
 
 
-def make_case(seeds: dict[str, bytes], index: int, master_seed: int) -> tuple[str, bytes, list[str]]:
-    names = sorted(seeds)
-    name = names[index % len(names)]
+def make_case(seeds: dict[str, bytes], index: int,
+              master_seed: int) -> tuple[str, str, bytes, list[str]]:
+    """(family, seed name, bytes, what was done) of case ``index``: every FAMILY_EVERY-th one
+    from a structure-aware family, the others random mutations ("mutations")."""
+    rng = random.Random(f"{master_seed}:{index}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydicom complains about the values we write
-        data, ops = mutate(seeds[name], name, random.Random(f"{master_seed}:{index}"))
-    return name, data, ops
+        if index % FAMILY_EVERY == FAMILY_EVERY - 1:
+            return family_case(seeds, index // FAMILY_EVERY, rng)
+        names = sorted(seeds)
+        name = names[index % len(names)]
+        data, ops = mutate(seeds[name], name, rng)
+    return "mutations", name, data, ops
 
 
 def run_fuzz(cases: int, *, samples_dir: Path | None, master_seed: int = 20261126,
@@ -397,6 +273,7 @@ def run_fuzz(cases: int, *, samples_dir: Path | None, master_seed: int = 2026112
     made = {i: make_case(seeds, i, master_seed) for i in indices}
     counts: Counter = Counter()
     by_seed: dict[str, Counter] = {}
+    by_family: dict[str, dict] = {}
     typed: Counter = Counter()
     slowest, peak = 0.0, 0.0
     done = [0]
@@ -411,13 +288,20 @@ def run_fuzz(cases: int, *, samples_dir: Path | None, master_seed: int = 2026112
             log(f"fuzz: {done[0]}/{len(indices)} cases, {dict(live)}")
 
     with Sandbox(jobs, timeout_s, memory_mb, budget_mb) as sandbox:
-        results = sandbox.run([(i, made[i][1]) for i in indices], on_result=progress)
+        results = sandbox.run([(i, made[i][2]) for i in indices], on_result=progress)
         defects: list[CaseResult] = []
         for i in indices:
-            name, data, ops = made[i]
+            family, name, data, ops = made[i]
             outcome, detail, seconds, rss = results[i]
             counts[outcome] += 1
             by_seed.setdefault(name, Counter())[outcome] += 1
+            entry = by_family.setdefault(family, {"cases": 0, "outcomes": Counter(),
+                                                  "slowest_s": 0.0, "slowest_case": None})
+            entry["cases"] += 1
+            entry["outcomes"][outcome] += 1
+            if seconds >= entry["slowest_s"]:
+                entry["slowest_s"] = round(seconds, 4)
+                entry["slowest_case"] = {"index": i, "seed": name, "ops": ops, "outcome": outcome}
             if outcome == "typed":
                 typed[detail] += 1
             slowest = max(slowest, seconds if outcome != "hang" else 0.0)
@@ -428,7 +312,10 @@ def run_fuzz(cases: int, *, samples_dir: Path | None, master_seed: int = 2026112
             deadline = time.monotonic() + minimise_s
             for defect in defects[:10]:
                 defect.data = minimise(defect.data, defect.outcome, sandbox, deadline)
-    report = FuzzReport(len(indices), counts, by_seed, defects, time.perf_counter() - start,
+    for entry in by_family.values():
+        entry["outcomes"] = dict(entry["outcomes"])
+    report = FuzzReport(len(indices), counts, by_seed, by_family, defects,
+                        time.perf_counter() - start,
                         slowest, peak, timeout_s, memory_mb, budget_mb, typed)
     if defects and out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -477,7 +364,9 @@ def run(ctx: Context) -> list[Figure]:
     seeds = len(summary["by_seed"])
     return [
         Figure(section, "cases (mutated files)", report.cases, "",
-               f"{seeds} seed files: JPEG, PNG, TIFF, BMP, GIF, WebP, DICOM raw/deflated/RLE/J2K/JPEG"),
+               f"{seeds} seed files: JPEG, PNG, TIFF, BMP, GIF, WebP, DICOM raw/deflated/RLE/J2K/"
+               f"JPEG; 1 in {FAMILY_EVERY} from a structure-aware family; odd cases through the "
+               f"fast path (min_side={FAST_PATH_MIN_SIDE})"),
         Figure(section, "decoded / typed error", f"{c['ok']} / {c['typed']}"),
         Figure(section, "untyped exceptions", c["error"]),
         Figure(section, "crashes", c["crash"]),
@@ -487,4 +376,18 @@ def run(ctx: Context) -> list[Figure]:
         Figure(section, "slowest case", round(report.slowest_s * 1e3, 1), "ms"),
         Figure(section, "peak worker RSS", round(report.peak_rss_mb, 1), "MB"),
         Figure(section, "run time", round(report.seconds, 1), "s", f"{ctx.jobs} workers"),
-    ]
+    ] + _family_figures(report)
+
+
+def _family_figures(report: FuzzReport) -> list[Figure]:
+    """The slowest case of each family, and its outcomes (issue 14, deliverable 9)."""
+    section = "Fuzzing load_xray: slowest case per family"
+    figures = []
+    for family, entry in sorted(report.by_family.items()):
+        worst = entry["slowest_case"] or {}
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(entry["outcomes"].items()))
+        what = "; ".join(worst.get("ops", []))[:90]
+        figures.append(Figure(section, family, round(entry["slowest_s"] * 1e3, 1), "ms",
+                              f"{entry['cases']} cases ({outcomes}); slowest: case "
+                              f"{worst.get('index')} {worst.get('seed')} {what}"))
+    return figures

@@ -9,6 +9,12 @@
   unsigned, unrescaled data of <= 8 bits stored is scaled by its stored range (so an 8-bit DICOM
   looks exactly like the same 8-bit PNG), anything else is min-max stretched to 0..255.
   MONOCHROME1 is then inverted (255 - x).
+- Fast path (``min_side``): the first frame is decoded at reduced resolution where the codec
+  can (JPEG 2000 resolution levels, JPEG DCT scaling: :mod:`dicom_reduced`), else decoded whole
+  and box-averaged, *before* the LUTs above (a min-max stretch keeps the full image's range).
+  The metadata still give the full size.
+- A JPEG frame with more scans than any radiograph has is refused before decoding
+  (:mod:`structure_check`).
 - Sizes are checked against ``max_pixels`` from the header, before any pixel is decoded; a
   compressed frame must declare the same size in its own header (JPEG SOF, JPEG 2000 SIZ),
   because the decoders allocate what the codestream says, not what the DICOM header says.
@@ -27,30 +33,28 @@ import pydicom
 from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import generate_frames
-from pydicom.multival import MultiValue
-from pydicom.pixels import (
-    apply_color_lut,
-    apply_modality_lut,
-    as_pixel_options,
-    convert_color_space,
-    get_decoder,
-)
+from pydicom.pixels import apply_color_lut, as_pixel_options, convert_color_space, get_decoder
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from cxr_desktop.core.dicom_display import grayscale
+from cxr_desktop.core.dicom_reduced import decode_reduced_frame
 from cxr_desktop.core.errors import (
     CorruptImageError,
     CxrError,
     ImageTooLargeError,
     UnsupportedFileError,
 )
-from cxr_desktop.core.imaging import (
-    SUPPORTED_FORMATS_TEXT,
+from cxr_desktop.core.imaging import SUPPORTED_FORMATS_TEXT
+from cxr_desktop.core.pixel_values import (
+    box_reduce,
     check_dimensions,
     corrupt,
-    effective_bits,
+    reduction_factor,
     scale_to_u8,
 )
+from cxr_desktop.core.structure_check import check_jpeg_scans
 from cxr_desktop.core.types import ImageMetadata
+from cxr_desktop.i18n import _
 
 _PIXEL_DATA_TAGS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 #: JPEG start-of-frame markers (SOF0-SOF15 without DHT, JPG, DAC) and JPEG-LS SOF55.
@@ -73,9 +77,9 @@ _METADATA_TAGS = {
 
 
 def decode_dicom(
-    data: bytes, label: str, max_pixels: int
+    data: bytes, label: str, max_pixels: int, min_side: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, ImageMetadata]:
-    """(pixels, display, metadata) of a DICOM file's first frame."""
+    """(pixels, display, metadata) of a DICOM file's first frame (``min_side``: fast path)."""
     has_preamble = len(data) >= 132 and data[128:132] == b"DICM"
     deflated_at = _deflated_data_set(data, has_preamble)
     if deflated_at is not None:
@@ -84,14 +88,14 @@ def decode_dicom(
     try:
         rows, columns, frames = _check_header(ds, label, max_pixels)
         _check_codestream(ds, rows, columns, frames, label)
-        pixels, display = _decode_first_frame(ds)
+        pixels, display = _decode_first_frame(ds, frames, reduction_factor(columns, rows, min_side))
         bit_depth = int(ds.get("BitsStored", 0) or ds.get("BitsAllocated", 0) or 0)
         photometric = str(ds.get("PhotometricInterpretation", "") or "")
     except CxrError:
         raise
     except MemoryError as exc:
         raise ImageTooLargeError(
-            "This image is too large to open on this computer (not enough memory).",
+            _("This image is too large to open on this computer (not enough memory)."),
             detail=f"{label}: MemoryError",
         ) from exc
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a damaged file to the user
@@ -141,7 +145,7 @@ def _check_inflated_size(data: bytes, start: int, label: str, limit: int) -> Non
         return  # not valid deflate data: the reader reports a damaged file
     if total > limit:
         raise ImageTooLargeError(
-            "This image is too large to open.",
+            _("This image is too large to open."),
             detail=f"{label}: the deflated data set inflates to more than {limit} bytes",
         )
 
@@ -159,7 +163,10 @@ def _read(data: bytes, label: str, has_preamble: bool) -> Dataset:
         raise _not_an_image(label, "no DICOM preamble, pixel data or group 0008 tags")
     if not has_image:
         raise CorruptImageError(
-            "This DICOM file contains no image (it may be a report or another kind of document).",
+            _(
+                "This DICOM file contains no image "
+                "(it may be a report or another kind of document)."
+            ),
             detail=f"{label}: no (7FE0,0010) Pixel Data",
         )
     meta = getattr(ds, "file_meta", None)
@@ -176,8 +183,10 @@ def _read(data: bytes, label: str, has_preamble: bool) -> Dataset:
 
 def _not_an_image(label: str, cause: object) -> UnsupportedFileError:
     return UnsupportedFileError(
-        f"This file is not an image CXR Desktop can open. "
-        f"Please choose a chest X-ray saved as {SUPPORTED_FORMATS_TEXT}.",
+        _(
+            "This file is not an image CXR Desktop can open. "
+            "Please choose a chest X-ray saved as {formats}."
+        ).format(formats=SUPPORTED_FORMATS_TEXT),
         detail=f"{label}: {cause}",
     )
 
@@ -218,6 +227,8 @@ def _check_codestream(ds: Dataset, rows: int, columns: int, frames: int, label: 
         frame = next(generate_frames(ds.PixelData, number_of_frames=frames))
     except Exception:  # noqa: BLE001 - a broken encapsulation: the decoder will say so
         return
+    if frame[:2] == b"\xff\xd8":
+        check_jpeg_scans(frame, label, megapixels=rows * columns / 1e6)
     declared = _codestream_geometry(frame)
     samples = int(ds.get("SamplesPerPixel", 1) or 1)
     if declared is not None and declared != (columns, rows, samples):
@@ -259,19 +270,34 @@ def _codestream_geometry(data: bytes) -> tuple[int, int, int] | None:
     return x - x0, y - y0, components
 
 
-def _decode_first_frame(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    decoder = get_decoder(ds.file_meta.TransferSyntaxUID)
-    arr, info = decoder.as_array(ds, index=0, validate=True, **as_pixel_options(ds))
-    photometric = str(
-        info.get("photometric_interpretation") or ds.PhotometricInterpretation
-    ).upper()
+def _decode_first_frame(ds: Dataset, frames: int, factor: int) -> tuple[np.ndarray, np.ndarray]:
+    """(pixels, display) of the first frame, shrunk about ``factor`` times (1: full size)."""
+    value_range = None
+    reduced = decode_reduced_frame(ds, frames, factor) if factor > 1 else None
+    if reduced is not None:
+        arr, done = reduced
+        photometric = str(ds.PhotometricInterpretation).upper()
+        factor = max(1, factor // done)  # what the codec's own scaling left to do
+    else:
+        decoder = get_decoder(ds.file_meta.TransferSyntaxUID)
+        arr, info = decoder.as_array(ds, index=0, validate=True, **as_pixel_options(ds))
+        photometric = str(
+            info.get("photometric_interpretation") or ds.PhotometricInterpretation
+        ).upper()
     if photometric == "PALETTE COLOR":
         arr, photometric = apply_color_lut(arr, ds), "RGB"
     elif photometric.startswith("YBR") and arr.ndim == 3:
         arr, photometric = convert_color_space(arr, photometric, "RGB"), "RGB"
     if arr.ndim == 3:
-        return _color_to_gray(arr)
-    return _grayscale(arr, ds, invert=photometric == "MONOCHROME1")
+        gray, display = _color_to_gray(arr)
+        return box_reduce(gray, factor), box_reduce(display, factor)
+    if factor > 1 and "ModalityLUTSequence" not in ds:
+        value_range = (float(arr.min()), float(arr.max())) if arr.size else None
+        arr = box_reduce(arr, factor)
+    values, display = grayscale(arr, ds, photometric == "MONOCHROME1", value_range)
+    if factor > 1 and "ModalityLUTSequence" in ds:  # a LUT may not be linear: apply it first
+        values, display = box_reduce(values, factor), box_reduce(display, factor)
+    return values, display
 
 
 def _color_to_gray(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -282,128 +308,6 @@ def _color_to_gray(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
     gray = rgb.astype(np.float32) @ weights
     return gray, scale_to_u8(gray)
-
-
-def _grayscale(arr: np.ndarray, ds: Dataset, invert: bool) -> tuple[np.ndarray, np.ndarray]:
-    slope = float(ds.get("RescaleSlope", 1.0) or 1.0)
-    intercept = float(ds.get("RescaleIntercept", 0.0) or 0.0)
-    rescaled = "ModalityLUTSequence" in ds or slope != 1.0 or intercept != 0.0
-    if "ModalityLUTSequence" in ds:
-        values = apply_modality_lut(arr, ds).astype(np.float32)
-    elif rescaled:  # in float32 rather than pydicom's float64: half the memory
-        values = arr.astype(np.float32)
-        values *= np.float32(slope)
-        values += np.float32(intercept)
-    else:
-        values = arr
-    display = _voi_lut(values, ds)
-    if display is None:
-        display = _window(values, ds)
-    if display is None:
-        stored = int(ds.get("BitsStored", 8) or 8)
-        unsigned_small = not rescaled and arr.dtype.kind == "u" and stored <= 8
-        display = scale_to_u8(values, top=2**stored - 1) if unsigned_small else _min_max(values)
-    if invert:
-        display = 255 - display
-        values = _invert(values)
-    return values, display
-
-
-def _voi_lut(values: np.ndarray, ds: Dataset) -> np.ndarray | None:
-    """The first VOI LUT, its output range mapped to 0..255; None without one.
-
-    (Not pydicom's apply_voi_lut: it indexes 8-bit LUTs with a uint8 array, so a 4096-entry
-    8-bit LUT wraps around; pydicom 3.0.2.)
-    """
-    sequence = ds.get("VOILUTSequence")
-    if not sequence:
-        return None
-    item = sequence[0]
-    entries, first, bits = (int(v) for v in item.LUTDescriptor)
-    entries = entries or 65536
-    raw = item.LUTData
-    if isinstance(raw, bytes):  # OW
-        little = ds.file_meta.TransferSyntaxUID != ExplicitVRBigEndian
-        lut = np.frombuffer(raw, dtype="<u2" if little else ">u2")
-    else:
-        lut = np.atleast_1d(np.asarray(raw, dtype=np.float64))
-    lut = lut[:entries].astype(np.float64)
-    if lut.size == 0:
-        return None
-    top = 2 ** min(max(bits, 8), 16) - 1
-    peak = float(lut.max())
-    if peak > top or peak < (top + 1) / 4:  # a descriptor that misstates the output depth
-        top = 2 ** effective_bits(peak) - 1
-    lut_u8 = scale_to_u8(lut, top=top)
-    index = np.rint(values.astype(np.float32) - np.float32(first))
-    np.clip(index, 0, lut.size - 1, out=index)
-    return lut_u8[index.astype(np.int32)]
-
-
-def _window(values: np.ndarray, ds: Dataset) -> np.ndarray | None:
-    """DICOM PS3.3 C.11.2.1.2 windowing (first window) to 0..255; None without a valid one."""
-    center, width = _first(ds.get("WindowCenter")), _first(ds.get("WindowWidth"))
-    if center is None or width is None:
-        return None
-    function = str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").upper()
-    y = values.astype(np.float32)  # scratch space, worked on in place
-    if function == "SIGMOID" and width > 0:
-        y -= np.float32(center)
-        y *= np.float32(-4.0 / width)
-        with np.errstate(over="ignore"):
-            np.exp(y, out=y)
-        y += np.float32(1.0)
-        np.divide(np.float32(255.0), y, out=y)
-    elif function == "LINEAR_EXACT" and width > 0:
-        y -= np.float32(center)
-        y *= np.float32(255.0 / width)
-        y += np.float32(127.5)
-    elif width > 1:
-        y -= np.float32(center - 0.5)
-        y *= np.float32(255.0 / (width - 1.0))
-        y += np.float32(127.5)
-    elif width == 1:
-        y = np.where(y > center - 0.5, np.float32(255.0), np.float32(0.0))
-    else:
-        return None
-    return scale_to_u8(y, top=255.0, overwrite=True)
-
-
-def _first(value: object) -> float | None:
-    """The first of a possibly multi-valued number (several windows: the first one)."""
-    if isinstance(value, (MultiValue, list, tuple)):
-        value = value[0] if len(value) else None
-    try:
-        return float(value) if value not in (None, "") else None  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-
-
-def _min_max(values: np.ndarray) -> np.ndarray:
-    finite = values
-    if values.dtype.kind == "f" and not np.isfinite(values).all():
-        finite = values[np.isfinite(values)]
-    if finite.size == 0 or finite.max() <= finite.min():
-        return np.zeros(values.shape, dtype=np.uint8)
-    low, high = float(finite.min()), float(finite.max())
-    shifted = values.astype(np.float32)
-    shifted -= np.float32(low)
-    return scale_to_u8(shifted, top=high - low, overwrite=True)
-
-
-def _invert(values: np.ndarray) -> np.ndarray:
-    """max + min - x, in the same dtype (the result stays within the data's own range)."""
-    if values.dtype.kind == "f":
-        finite = values[np.isfinite(values)]
-        if finite.size == 0:
-            return values
-        return (np.float32(finite.max()) + np.float32(finite.min()) - values).astype(values.dtype)
-    kind = values.dtype.type
-    low, high = kind(values.min()), kind(values.max())
-    # Integer arrays wrap around silently; the true result lies within [low, high], so it is exact.
-    out = values - low
-    np.subtract(high, out, out=out)
-    return out
 
 
 def _text(ds: Dataset, keyword: str) -> str | None:

@@ -41,3 +41,20 @@ class StorageError(CxrError):
 
 class NewerDatabaseError(StorageError):
     """The history was written by a newer version of the app; it is left untouched."""
+
+
+class ImageTooComplexError(CxrError):
+    """The file is built so that decoding it would take minutes (thousands of JPEG scans, a
+    million TIFF strips...): refused from its structure, before any pixel is decoded."""
+
+
+class DecodeTimeoutError(CxrError):
+    """Decoding took longer than the per-file time limit; the decoder was stopped."""
+
+
+class DecodeCancelledError(CxrError):
+    """Decoding was stopped because the decoder was closed (the window is closing)."""
+
+
+class DecoderCrashedError(CxrError):
+    """The decoder process ended unexpectedly while decoding this file."""

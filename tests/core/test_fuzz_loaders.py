@@ -18,6 +18,7 @@ from pydicom.pixels import get_encoder
 from pydicom.uid import JPEG2000Lossless
 
 from bench.fuzz import DEFECTS, Sandbox, run_fuzz
+from bench.fuzz_families import FAMILIES
 from cxr_desktop import paths
 from cxr_desktop.core import dicom
 from cxr_desktop.core.imaging import load_xray_bytes
@@ -36,6 +37,9 @@ def test_fuzzing_the_loaders_finds_no_crash_hang_or_untyped_error() -> None:
     assert report.defect_count == 0, summary["defects"]
     assert report.counts["ok"] > 0 and report.counts["typed"] > 0  # both paths exercised
     assert len(summary["by_seed"]) >= 12  # PNG, JPEG, TIFF, BMP and the DICOM variants
+    # issue 14, deliverable 9: the structure-aware families are part of every run
+    assert set(summary["by_family"]) == {"mutations", *FAMILIES}
+    assert all(entry["cases"] >= 10 for entry in summary["by_family"].values())
 
 
 def test_the_sandbox_reports_crashes_hangs_and_memory() -> None:

@@ -20,7 +20,7 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import convert_color_space, get_encoder
 from pydicom.uid import JPEG2000Lossless, JPEGLSLossless, RLELossless
 
-from cxr_desktop.core import imaging
+from cxr_desktop.core import imaging, pillow_decode
 from cxr_desktop.core.errors import (
     CorruptImageError,
     CxrError,
@@ -632,10 +632,10 @@ def test_file_over_the_size_limit_is_refused_unread(
 def test_unexpected_decoder_failure_becomes_corrupt_image(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def boom(_image):
+    def boom(_image, _factor=1):
         raise RuntimeError("decoder bug")
 
-    monkeypatch.setattr(imaging, "_to_gray", boom)
+    monkeypatch.setattr(pillow_decode, "_to_gray", boom)
     with pytest.raises(CorruptImageError) as info:
         load_xray(save(tmp_path / "a.png", Image.fromarray(ramp()), "PNG"))
     assert "decoder bug" in info.value.detail

@@ -186,10 +186,14 @@ class SqliteHistory:
     def search(self, query: ReadingQuery | None = None) -> list[Reading]:
         query = query or ReadingQuery()
         where, params = sql.where(query, self._indexed)
+        order = sql.order(query)
+        # The page is chosen on the readings table alone; only its rows' thumbnails are read
+        # (joining first would read the thumbnail of every match, or of every skipped row).
         statement = (
-            f"SELECT {SELECT}, i.thumbnail_png FROM readings r"
-            f" LEFT JOIN reading_images i ON i.reading_id = r.id{where}{sql.order(query)}"
-            " LIMIT ? OFFSET ?"
+            f"SELECT {SELECT}, i.thumbnail_png FROM"
+            f" (SELECT r.id AS page_id FROM readings r{where}{order} LIMIT ? OFFSET ?) page"
+            " JOIN readings r ON r.id = page.page_id"
+            f" LEFT JOIN reading_images i ON i.reading_id = r.id{order}"
         )
         params += [max(0, int(query.limit)), max(0, int(query.offset))]
 

@@ -1,6 +1,13 @@
 """Where the parts are made, for the CLI and the GUI alike: the classifier (with its label names
-registered), the history store and the reading service. The GUI's composition root
-(``ui.app``) builds on these; nothing else constructs them."""
+registered), the history store, the decode guard and the reading service. The GUI's composition
+root (``ui.app``) builds on these; nothing else constructs them.
+
+Loading: the model's image comes from the fast path (``load_xray(min_side=MODEL_MIN_SIDE)``:
+reduced-resolution decoding, the same model input within rounding); the viewer's full image
+follows in the background (``VIEWER_MIN_SIDE``: a 7000-pixel JPEG 2000 is not decoded whole just
+to be looked at on a laptop screen). With a ``DecodeGuard`` both run in a worker process killed
+past a time limit, so no file keeps the user, a batch or the window waiting.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +18,15 @@ from cxr_desktop import paths
 from cxr_desktop.core.inference import Classifier
 from cxr_desktop.core.labels import register_card_names
 from cxr_desktop.core.storage import HistoryStore, open_history
-from cxr_desktop.service.reading import ReadingService
+from cxr_desktop.service.reading import MODEL_MIN_SIDE, ReadingService
 
 log = logging.getLogger(__name__)
+
+#: The viewer's "full" image: at least this many pixels on the shorter side (more than any
+#: screen shows), or the whole image when it is smaller.
+VIEWER_MIN_SIDE = 3072
+#: The viewer's background decode may take longer than the model's.
+VIEWER_TIME_LIMIT_S = 30.0
 
 
 def load_classifier(model_dir: Path | str | None = None, threads: int | None = None) -> Classifier:
@@ -32,5 +45,28 @@ def open_store(location: Path | str | None = None) -> HistoryStore:
     return open_history(location)
 
 
-def make_service(classifier: Classifier | None, store: HistoryStore | None) -> ReadingService:
-    return ReadingService(classifier, store)
+def make_decode_guard():
+    """Decoding in worker processes under a per-file time limit (starts its workers at once, in
+    the background); close it when done."""
+    from cxr_desktop.core.decode_guard import DecodeGuard
+
+    return DecodeGuard()
+
+
+def make_service(classifier: Classifier | None, store: HistoryStore | None,
+                 guard=None) -> ReadingService:
+    """The one reading path; with a ``DecodeGuard`` every decode runs under its time limit."""
+    if guard is None:
+        from cxr_desktop.core.imaging import load_xray
+
+        return ReadingService(
+            classifier, store,
+            loader=lambda path: load_xray(path, min_side=MODEL_MIN_SIDE),
+            full_loader=lambda path: load_xray(path, min_side=VIEWER_MIN_SIDE),
+        )
+    return ReadingService(
+        classifier, store,
+        loader=lambda path: guard.load(path, min_side=MODEL_MIN_SIDE),
+        full_loader=lambda path: guard.load(path, min_side=VIEWER_MIN_SIDE,
+                                            time_limit_s=VIEWER_TIME_LIMIT_S),
+    )

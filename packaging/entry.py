@@ -6,9 +6,14 @@ Qt is imported only when the window is opened, so the command line also runs on 
 without a display or Qt's system libraries.
 """
 
+import multiprocessing
 import sys
 
-from cxr_desktop.cli import main
-
 if __name__ == "__main__":
+    # Image decoding runs in spawned worker processes (core/decode_guard.py): in a frozen app
+    # each one starts this executable again, and freeze_support() turns that start into the
+    # worker instead of a second app. It must come first.
+    multiprocessing.freeze_support()
+    from cxr_desktop.cli import main
+
     sys.exit(main())

@@ -260,12 +260,12 @@ def test_unexpected_error_in_one_file_is_one_line_and_logged(
 
 
 def test_keyboard_interrupt_exits_130(capsys, monkeypatch, tiny_model_dir, images) -> None:
-    from cxr_desktop.core import imaging
+    from cxr_desktop.core import inference
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(imaging, "load_xray", interrupt)
+    monkeypatch.setattr(inference.Classifier, "predict", interrupt)  # decoding is in a worker
     code, _, err = run_main(capsys, "predict", images["good"], "--model-dir", tiny_model_dir)
     assert code == 130
     assert "Traceback" not in err

@@ -22,7 +22,7 @@ from cxr_desktop.core.errors import CxrError
 from cxr_desktop.i18n import _
 from cxr_desktop.privacy import describe_file, redact, remember_sensitive
 from cxr_desktop.service.folders import expand_paths
-from cxr_desktop.service.reading import ReadingService, ReadOutcome
+from cxr_desktop.service.reading import ReadOutcome
 from cxr_desktop.service.wording import ResultSummary, one_line
 
 log = logging.getLogger("cxr_desktop.cli")
@@ -44,7 +44,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> 
 
 
 def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
-    from cxr_desktop.composition import load_classifier, open_store
+    from cxr_desktop.composition import (
+        load_classifier,
+        make_decode_guard,
+        make_service,
+        open_store,
+    )
 
     remember_sensitive(*args.files)
     classifier = load_classifier(args.model_dir, threads=args.threads)
@@ -53,7 +58,8 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
         print_error(_("There are no image files to read."))
         return EXIT_ERROR
     store = open_store() if args.save else None
-    service = ReadingService(classifier, store)
+    guard = make_decode_guard()  # no file keeps the command waiting past its time limit
+    service = make_service(classifier, store, guard)
     failed = save_failed = False
     try:
         for name in files:
@@ -77,6 +83,7 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
                     reason=outcome.save_error.message))
             _report(name, outcome, (time.perf_counter() - start) * 1e3, args.json)
     finally:
+        guard.close()
         if store is not None:
             store.close()
     return EXIT_ERROR if failed or save_failed else EXIT_OK

@@ -44,6 +44,7 @@ from multiprocessing.connection import wait
 from cxr_desktop.core.decode_worker import (
     WorkerResult,
     create_buffer,
+    duplex_pipe,
     read_arrays,
     worker_main,
 )
@@ -74,7 +75,7 @@ class _Worker:
     """One decoding process and its end of the pipe and shared buffer."""
 
     def __init__(self, ctx, memory_limit_mb: int | None) -> None:
-        parent, child = ctx.Pipe()
+        parent, child = duplex_pipe(ctx)
         self.process = ctx.Process(
             target=worker_main, args=(child, memory_limit_mb), name="cxr-decoder", daemon=True
         )

@@ -76,6 +76,38 @@ def read_arrays(result: WorkerResult, buffer: shared_memory.SharedMemory | None)
 # -- the worker process -----------------------------------------------------------------------
 
 
+class DuplexPipe:
+    """Both directions between the app and a worker, over two one-way pipes.
+    ``multiprocessing.Pipe()`` would be a socket pair on POSIX, and the app opens no sockets at
+    all (tests/test_no_network.py)."""
+
+    def __init__(self, reader, writer) -> None:
+        self._reader, self._writer = reader, writer
+
+    def send(self, obj) -> None:
+        self._writer.send(obj)
+
+    def recv(self):
+        return self._reader.recv()
+
+    def poll(self, timeout: float = 0.0) -> bool:
+        return self._reader.poll(timeout)
+
+    def fileno(self) -> int:  # for multiprocessing.connection.wait: readable means a message
+        return self._reader.fileno()
+
+    def close(self) -> None:
+        self._reader.close()
+        self._writer.close()
+
+
+def duplex_pipe(ctx) -> tuple[DuplexPipe, DuplexPipe]:
+    """(the app's end, the worker's end)."""
+    app_reads, worker_writes = ctx.Pipe(duplex=False)
+    worker_reads, app_writes = ctx.Pipe(duplex=False)
+    return DuplexPipe(app_reads, app_writes), DuplexPipe(worker_reads, worker_writes)
+
+
 def worker_main(conn, memory_limit_mb: int | None) -> None:
     """Entry point of a decoding process: import the decoders, then decode until told to stop."""
     # OpenJPEG reads this when it creates a decoder; set before any thread exists here.

@@ -32,7 +32,7 @@ from cxr_desktop.privacy import describe_file, remember_sensitive
 
 log = logging.getLogger(__name__)
 
-#: The model's fast path decodes at least this many pixels on the longest side: enough for the
+#: The model's fast path decodes at least this many pixels on the shorter side: enough for the
 #: stored preview (512 px) and the model's input (224 px).
 MODEL_MIN_SIDE = 512
 
@@ -40,6 +40,14 @@ Loader = Callable[[str], XrayImage]
 
 
 def default_loader(path: str) -> XrayImage:
+    """The model's fast path, in this process (``composition.make_service`` can put it under a
+    DecodeGuard instead)."""
+    from cxr_desktop.core.imaging import load_xray
+
+    return load_xray(path, min_side=MODEL_MIN_SIDE)
+
+
+def full_image_loader(path: str) -> XrayImage:
     from cxr_desktop.core.imaging import load_xray
 
     return load_xray(path)
@@ -108,7 +116,7 @@ class ReadingService:
         self.classifier = classifier
         self.store = store
         self._loader = loader or default_loader
-        self._full_loader = full_loader or default_loader
+        self._full_loader = full_loader or full_image_loader
 
     # -- steps --------------------------------------------------------------------------------
 

@@ -109,10 +109,13 @@ def open_history(path: Path | str | None = None) -> tuple[HistoryStore | None, s
 def create_main_window(files: Sequence[str] = (), *, model_dir: Path | str | None = None,
                        classifier: Classifier | None = None, history: HistoryStore | None = None,
                        settings: AppSettings | None = None,
-                       show_disclaimer: bool = False) -> MainWindow | None:
+                       show_disclaimer: bool = False, guard_decoding: bool = False,
+                       decoder=None) -> MainWindow | None:
     """Build the main window (QApplication must exist). Returns None when the user declines the
-    first-run disclaimer. A classifier/history passed in is used as is (tests); otherwise they
-    are made from ``model_dir`` / the default locations, and the window closes the history."""
+    first-run disclaimer. ``guard_decoding`` (the app) decodes in worker processes under a time
+    limit (``decoder`` passes one in); tests decode in-process unless they ask. A
+    classifier/history passed in is used as is (tests); otherwise they are made from
+    ``model_dir`` / the default locations, and the window closes the history."""
     settings = settings or AppSettings()
     if show_disclaimer and not settings.disclaimer_accepted:
         if dialogs.DisclaimerDialog().exec() != QDialog.DialogCode.Accepted:
@@ -126,8 +129,12 @@ def create_main_window(files: Sequence[str] = (), *, model_dir: Path | str | Non
     history_error = None
     if history is None:
         history, history_error = open_history()
+    if decoder is None and guard_decoding:  # worker processes under a time limit, started now
+        from cxr_desktop.composition import make_decode_guard
+
+        decoder = make_decode_guard()
     window = MainWindow(classifier, history, settings, model_error=model_error,
-                        history_error=history_error, owns_history=owns_history)
+                        history_error=history_error, owns_history=owns_history, decoder=decoder)
     if model_error:
         QTimer.singleShot(0, window, lambda: dialogs.show_error(
             window, _("AI model not available"),
@@ -149,7 +156,7 @@ def run_gui(files: list[str] | None = None) -> int:
     app = create_application()
     install_qt_message_handler()
     log.info("log file: %s", log_path)
-    window = create_main_window(files or [], show_disclaimer=True)
+    window = create_main_window(files or [], show_disclaimer=True, guard_decoding=True)
     if window is None:
         return 0
     window.show()

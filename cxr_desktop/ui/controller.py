@@ -15,6 +15,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from cxr_desktop.core.errors import CxrError
+from cxr_desktop.core.imaging import is_reduced
 from cxr_desktop.core.types import Reading, XrayImage
 from cxr_desktop.i18n import _
 from cxr_desktop.privacy import describe_file, redact, redacted_traceback
@@ -97,7 +98,7 @@ class ReadingController(QObject):
                  meta.height, meta.bit_depth)
         self.imageLoaded.emit(image)  # the patient panel is filled from DICOM tags here
         self.predict(image, generation)
-        if image.display.shape != (meta.height, meta.width):  # reduced for the model
+        if is_reduced(image):  # decoded at reduced resolution for the model
             self._runner.submit(lambda: self.service.load_for_viewer(path),
                                 lambda full: self._full_loaded(generation, full),
                                 lambda exc: log.info("full image not loaded: %s", type(exc).__name__))

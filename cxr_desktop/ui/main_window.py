@@ -12,12 +12,13 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 
 from cxr_desktop import APP_NAME
+from cxr_desktop.composition import make_service
 from cxr_desktop.core.inference import Classifier
 from cxr_desktop.core.labels import display_label
 from cxr_desktop.core.storage import HistoryStore
 from cxr_desktop.core.types import Reading, XrayImage
 from cxr_desktop.i18n import _, ngettext
-from cxr_desktop.service.reading import Analysis, PatientFields, ReadingService, StoredReading
+from cxr_desktop.service.reading import Analysis, PatientFields, StoredReading
 from cxr_desktop.service.wording import ResultSummary
 from cxr_desktop.ui import dialogs
 from cxr_desktop.ui.actions import WindowActions
@@ -48,7 +49,7 @@ class MainWindow(QMainWindow):
     def __init__(self, classifier: Classifier | None, history: HistoryStore | None,
                  settings: AppSettings | None = None, *, model_error: str | None = None,
                  history_error: str | None = None, runner: TaskRunner | None = None,
-                 owns_history: bool = False) -> None:
+                 owns_history: bool = False, decoder=None) -> None:
         super().__init__()
         self.classifier = classifier
         self.history = history
@@ -58,7 +59,8 @@ class MainWindow(QMainWindow):
         self.settings = settings or AppSettings()
         self.runner = runner or TaskRunner(max_threads=2, parent=self)
         self.ops = HistoryOps(history, self)
-        self.service = ReadingService(classifier, history)
+        self.decoder = decoder  # a DecodeGuard (closed with the window), or None: decode here
+        self.service = make_service(classifier, history, decoder)
         self.current_reading: Reading | None = None
         self.closed = False
         self.labels = list(classifier.card.labels) if classifier is not None else list(DEFAULT_LABELS)
@@ -334,6 +336,8 @@ class MainWindow(QMainWindow):
             self.closed = True
             if self.batch is not None:
                 self.batch.cancel()
+            if self.decoder is not None:
+                self.decoder.close()  # a decode in progress is killed: closing never waits for it
             if self.runner.busy or self.ops.busy:
                 self.statusBar().showMessage(_("Finishing the analysis in progress\u2026"))
                 QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)

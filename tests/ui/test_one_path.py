@@ -180,3 +180,29 @@ def _a_reading(i: int):
                    model_name="m", model_version="1", model_sha256="0" * 64,
                    patient_id=f"P-{i:04d}", patient_name=None, thumbnail_png=thumb,
                    preview_png=encode_png(np.full((40, 32), 90, np.uint8), 512))
+
+
+def test_a_file_that_decodes_for_ever_never_holds_the_window(qtbot, make_window, tmp_path,
+                                                              images, dialogs_log):
+    """Issue 14, finding 1: the decode runs in a worker process under a time limit; a file past
+    it gets a plain message, the window goes on, and closing during a decode does not wait."""
+    from cxr_desktop.core.decode_guard import DecodeGuard
+    from tests.core import pathological as bad
+
+    slow = tmp_path / "slow.jpg"
+    slow.write_bytes(bad.repeat_last_scan(bad.progressive_jpeg(3000), 80))
+    guard = DecodeGuard(time_limit_s=0.3)
+    guard.wait_ready(60)
+    window = make_window(decoder=guard)
+    window.open_file(str(slow))
+    qtbot.waitUntil(lambda: bool(dialogs_log.calls), timeout=20_000)
+    assert dialogs_log.titles() == ["Cannot open this file"]
+    assert "time" in dialogs_log.texts()[0].lower() or "long" in dialogs_log.texts()[0].lower()
+    window.open_file(str(images["light"]))  # the next file opens as usual
+    wait_for_reading(qtbot, window)
+    window.open_file(str(slow))
+    qtbot.wait(100)
+    started = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - started < 3.0
+    assert guard.closed

@@ -2,7 +2,9 @@
 command line, the bench and the training's evaluation.
 
     load(path)            -> XrayImage        (the model's fast path; remembers names for the logs)
-    analyse(image, who)   -> Analysis         (Prediction + the Reading that would be stored)
+    predict(image)        -> Prediction       (what the screen shows first)
+    reading_for(...)      -> Reading          (previews encoded, patient fields by the one rule)
+    analyse(image, who)   -> Analysis         (both: Prediction + the Reading that would be stored)
     save(reading)         -> Reading          (with its new id)
     read_file(path, ...)  -> ReadOutcome      (all three; a save error is kept, not raised)
     reopen(reading_id)    -> StoredReading    (a stored reading with its images decoded)
@@ -135,18 +137,27 @@ class ReadingService:
         """The full-resolution image, for looking at (not for the model)."""
         return self._full_loader(normalized_path(path))
 
-    def analyse(self, image: XrayImage, patient: PatientFields | None = None) -> Analysis:
+    def predict(self, image: XrayImage) -> Prediction:
+        """The model's answer (what the screen shows first)."""
         if self.classifier is None:
             raise ModelError(_("The AI model is not available, so no second opinion can be given."))
+        return self.classifier.predict(image)
+
+    def reading_for(self, image: XrayImage, prediction: Prediction,
+                    patient: PatientFields | None = None) -> Reading:
+        """The Reading that stores a prediction (previews encoded, patient fields by the one
+        rule of ``core.patient``; None fields are taken from the file)."""
         patient = patient or PatientFields()
         remember_sensitive(patient.patient_id, patient.patient_name)
-        prediction = self.classifier.predict(image)
         meta = image.metadata
         pid = meta.patient_id if patient.patient_id is None else patient.patient_id
         name = meta.patient_name if patient.patient_name is None else patient.patient_name
-        reading = replace(reading_from_prediction(image, prediction),
-                          patient_id=clean(pid), patient_name=stored_name(name))
-        return Analysis(image, prediction, reading)
+        return replace(reading_from_prediction(image, prediction),
+                       patient_id=clean(pid), patient_name=stored_name(name))
+
+    def analyse(self, image: XrayImage, patient: PatientFields | None = None) -> Analysis:
+        prediction = self.predict(image)
+        return Analysis(image, prediction, self.reading_for(image, prediction, patient))
 
     def save(self, reading: Reading) -> Reading:
         """Store the reading; returns it with its new id (raises StorageError)."""

@@ -16,10 +16,10 @@ from PySide6.QtCore import QObject, Signal
 
 from cxr_desktop.core.errors import CxrError
 from cxr_desktop.core.imaging import is_reduced
-from cxr_desktop.core.types import Reading, XrayImage
+from cxr_desktop.core.types import Prediction, Reading, XrayImage
 from cxr_desktop.i18n import _
 from cxr_desktop.privacy import describe_file, redact, redacted_traceback
-from cxr_desktop.service.reading import Analysis, PatientFields, ReadingService
+from cxr_desktop.service.reading import PatientFields, ReadingService
 from cxr_desktop.ui.dialogs import error_text
 from cxr_desktop.ui.history_ops import HistoryOps
 from cxr_desktop.ui.tasks import TaskRunner
@@ -32,11 +32,12 @@ class ReadingController(QObject):
     imageLoaded = Signal(object)  # XrayImage (what the model sees; may be reduced)
     fullImageLoaded = Signal(object)  # XrayImage at full resolution, for the viewer
     predicting = Signal()
-    resultReady = Signal(object)  # Analysis of the image on screen (reading not yet saved)
+    resultReady = Signal(object)  # the Prediction for the image on screen (not yet saved)
     readingSaved = Signal(object)  # the saved Reading of the image on screen
     saveFailed = Signal(str, str)  # dialog title, message
     failed = Signal(str, str)  # dialog title, message
     busyChanged = Signal(bool)
+    _predicted = Signal(int, object)  # generation, Prediction: emitted by the worker, shown at once
 
     def __init__(self, runner: TaskRunner, ops: HistoryOps, service: ReadingService,
                  patient_values: Callable[[], PatientFields], parent: QObject | None = None) -> None:
@@ -50,6 +51,7 @@ class ReadingController(QObject):
         self._shown: int | None = None  # generation whose result is on screen
         self._early_saves: dict[int, Reading] = {}
         self.current_path: str | None = None
+        self._predicted.connect(self._prediction_ready)  # queued: it comes from a worker
 
     @property
     def busy(self) -> bool:
@@ -118,29 +120,34 @@ class ReadingController(QObject):
         self._track(+2 if self._ops.available else +1)  # the analysis, then its save
         self._runner.submit(
             lambda: self._analyse_and_queue_save(image, patient, generation),
-            lambda analysis: self._analysed(generation, analysis),
+            lambda reading: self._analysed(generation, reading),
             lambda exc: self._analysis_failed(generation, image, exc),
         )
 
     def _analyse_and_queue_save(self, image: XrayImage, patient: PatientFields,
-                                generation: int) -> Analysis:  # a worker thread
-        analysis = self.service.analyse(image, patient)
+                                generation: int) -> Reading:  # a worker thread
+        prediction = self.service.predict(image)
+        self._predicted.emit(generation, prediction)  # the result goes on screen now
+        reading = self.service.reading_for(image, prediction, patient)  # previews encoded
         if self._ops.available:
-            self._ops.write(lambda store: self.service.save(analysis.reading),
-                            lambda reading: self._saved(generation, reading),
+            self._ops.write(lambda store: self.service.save(reading),
+                            lambda saved: self._saved(generation, saved),
                             lambda exc: self._save_failed(generation, exc))
-        return analysis
+        return reading
 
-    def _analysed(self, generation: int, analysis: Analysis) -> None:
-        self._track(-1)
-        p = analysis.prediction
-        log.info("prediction for %s: %s p=%.3f uncertain=%s ood=%s (%.2f) in %.0f ms",
-                 describe_file(analysis.image.source_path), p.label, p.confidence, p.uncertain,
-                 p.out_of_distribution, p.ood_score, p.total_ms)
+    def _prediction_ready(self, generation: int, prediction: Prediction) -> None:
         if generation != self._generation:
             return
         self._shown = generation
-        self.resultReady.emit(analysis)
+        self.resultReady.emit(prediction)
+
+    def _analysed(self, generation: int, reading: Reading) -> None:
+        self._track(-1)
+        log.info("prediction for %s: %s uncertain=%s ood=%s (%.2f) in %.0f ms",
+                 describe_file(reading.source_path), reading.label, reading.uncertain,
+                 reading.out_of_distribution, reading.ood_score or 0.0, reading.inference_ms or 0.0)
+        if generation != self._generation:
+            return
         early = self._early_saves.pop(generation, None)
         if early is not None:
             self.readingSaved.emit(early)

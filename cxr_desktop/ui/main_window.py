@@ -16,9 +16,9 @@ from cxr_desktop.composition import make_service
 from cxr_desktop.core.inference import Classifier
 from cxr_desktop.core.labels import display_label
 from cxr_desktop.core.storage import HistoryStore
-from cxr_desktop.core.types import Reading, XrayImage
+from cxr_desktop.core.types import Prediction, Reading, XrayImage
 from cxr_desktop.i18n import _, ngettext
-from cxr_desktop.service.reading import Analysis, PatientFields, StoredReading
+from cxr_desktop.service.reading import PatientFields, StoredReading
 from cxr_desktop.service.wording import ResultSummary
 from cxr_desktop.ui import dialogs
 from cxr_desktop.ui.actions import WindowActions
@@ -247,9 +247,9 @@ class MainWindow(QMainWindow):
         if self.classifier is None:
             self.prediction_panel.show_model_missing(self.model_error or "")
 
-    def _result_ready(self, analysis: Analysis) -> None:
-        summary = ResultSummary.from_prediction(analysis.prediction)
-        self.viewer.set_heatmap(analysis.prediction.heatmap if summary.shows_heatmap else None)
+    def _result_ready(self, prediction: Prediction) -> None:
+        summary = ResultSummary.from_prediction(prediction)
+        self.viewer.set_heatmap(prediction.heatmap if summary.shows_heatmap else None)
         if self.ops.available:
             origin = _("Saving to the history\u2026")
             self.statusBar().showMessage(origin)

@@ -36,8 +36,15 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     source_path = args.source or paths.database_path()
     if not Path(source_path).is_file():
-        print_error(_("There is no history file to copy at {file}.").format(file=source_path))
-        return EXIT_ERROR
+        if args.source is not None:
+            print_error(_("There is no history file to copy at {file}.").format(file=source_path))
+            return EXIT_ERROR
+        with open_history(args.to) as target:  # a new server: its tables are made now
+            info = target.info()
+        print_line(_("There is no history on this PC to copy. The clinic database at {server} "
+                     "is ready (schema version {version}).").format(server=info.location,
+                                                                    version=info.schema_version))
+        return EXIT_OK
     with open_history(source_path) as source, open_history(args.to) as target:
         where = target.info().location
         print_line(_("Copying the history to {server}\u2026").format(server=where))

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cxr_desktop.commands import clinic_notice, history_migrate
+from cxr_desktop.commands import clinic_notice, history_migrate, staff
 from cxr_desktop.commands.output import EXIT_OK, emit_json, json_float, print_line
 from cxr_desktop.core.labels import display_label
 from cxr_desktop.core.patient import shown_name
@@ -79,8 +79,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.history_command == "migrate":  # issue 15
         return history_migrate.run(args)
-    with open_store() as store:
-        clinic_notice.offline_notice(store)
+    with open_store() as opened:
+        clinic_notice.offline_notice(opened)
+        store = staff.guarded(opened)  # issue 15: signed in when staff accounts are on
         if args.history_command == "list":
             readings = store.search(ReadingQuery(text=args.search, label=args.label, limit=args.limit))
             if args.json:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cxr_desktop.commands import clinic_notice
+from cxr_desktop.commands import clinic_notice, staff
 from cxr_desktop.commands.logs import CliLogging
 from cxr_desktop.commands.output import (
     EXIT_ERROR,
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
         print_error(_("There are no image files to read."))
         return EXIT_ERROR
     store = open_store() if args.save else None
-    service = ReadingService(classifier, store)
+    service = ReadingService(classifier, staff.guarded(store) if store is not None else None)
     failed = save_failed = False
     try:
         for name in files:

@@ -85,12 +85,18 @@ class StaffSession:
 
     def __init__(self, store: HistoryStore, workstation: str | None = None) -> None:
         self.store = store
-        self.workstation = workstation or socket.gethostname()
+        self._workstation = workstation
         self._lock = threading.RLock()
         self._enabled: bool | None = None
         self.current: Account | None = None
 
     # -- state ----------------------------------------------------------------------------
+
+    @property
+    def workstation(self) -> str:
+        if self._workstation is None:
+            self._workstation = socket.gethostname()  # only once accounts are on
+        return self._workstation
 
     def accounts_enabled(self, refresh: bool = False) -> bool:
         with self._lock:

@@ -96,3 +96,16 @@ def stored_password() -> str | None:
     from cxr_desktop.service.credentials import get_password
 
     return get_password(config.credential_key)
+
+
+def test_connection(config: ClinicDatabase, password: str | None) -> str:
+    """Connect once (blocks up to the connect timeout: call it off the GUI thread); a sentence
+    for people. Raises StorageError with the reason when it fails."""
+    from cxr_desktop.core.storage.postgresql import PostgresHistory
+    from cxr_desktop.i18n import _
+
+    with PostgresHistory(config.url(), password=password) as server:
+        info = server.info()
+        count = server.count()
+    return _("Connected to {server}: {count} readings, schema version {version}.").format(
+        server=info.location, count=count, version=info.schema_version)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from cxr_desktop.core.errors import StaleReviewError
 from cxr_desktop.core.storage import ReadingQuery, StoreInfo
 from cxr_desktop.core.storage.accounts import Account
 from cxr_desktop.core.storage.audit import AuditEvent, AuditQuery
@@ -71,8 +72,16 @@ class GuardedHistory:
                       confirmed_label: str | None | Unset = UNSET,
                       expected_version: int | None = None) -> Reading:
         self.session.require(REVIEW, reading_id)
-        updated = self.inner.update_review(reading_id, note=note, confirmed_label=confirmed_label,
-                                           expected_version=expected_version)
+        try:
+            updated = self.inner.update_review(reading_id, note=note,
+                                               confirmed_label=confirmed_label,
+                                               expected_version=expected_version)
+        except StaleReviewError as exc:  # someone reviewed it meanwhile: refused, kept on record
+            newer = exc.current
+            self.session.record("stale_review", reading_id, getattr(newer, "uid", None),
+                                f"seen version {expected_version}, stored "
+                                f"{getattr(newer, 'version', '?')}")
+            raise
         finding = updated.confirmed_label or "-"
         self.session.record("review", reading_id, updated.uid,
                             f"version {updated.version}, confirmed: {finding}")

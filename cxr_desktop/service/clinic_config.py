@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from cxr_desktop import paths
-from cxr_desktop.private_files import write_private
+from cxr_desktop.private_files import make_private_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ def load() -> ClinicDatabase:
 
 
 def save(config: ClinicDatabase) -> None:
+    make_private_dir(paths.data_dir())
     write_private(config_path(), json.dumps(asdict(config), indent=2))
 
 
@@ -99,13 +100,15 @@ def stored_password() -> str | None:
 
 
 def test_connection(config: ClinicDatabase, password: str | None) -> str:
-    """Connect once (blocks up to the connect timeout: call it off the GUI thread); a sentence
-    for people. Raises StorageError with the reason when it fails."""
-    from cxr_desktop.core.storage.postgresql import PostgresHistory
+    """Connect once, changing nothing (blocks up to the connect timeout: call it off the GUI
+    thread); a sentence for people. Raises StorageError with the reason when it fails."""
+    from cxr_desktop.core.storage.postgresql.connection import probe
     from cxr_desktop.i18n import _
 
-    with PostgresHistory(config.url(), password=password) as server:
-        info = server.info()
-        count = server.count()
-    return _("Connected to {server}: {count} readings, schema version {version}.").format(
-        server=info.location, count=count, version=info.schema_version)
+    location, version = probe(config.url(), password)
+    if version == 0:
+        return _("Connected to {server}, but it has no CXR Desktop history yet. Its "
+                 "administrator makes it with cxr-desktop history migrate --to.").format(
+                     server=location)
+    return _("Connected to {server}: the clinic history is there (schema version {version})."
+             ).format(server=location, version=version)

@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 
 from cxr_desktop import paths
-from cxr_desktop.private_files import write_private
+from cxr_desktop.private_files import make_private_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ def set_password(key: str, password: str) -> str:
             log.warning("the system keyring refused the password; keeping it in a private file")
     data = _read_file()
     data[key] = password
+    make_private_dir(paths.data_dir())
     write_private(_file(), json.dumps(data))
     return "file"
 

@@ -60,3 +60,24 @@ def connect(address: ServerAddress, *, snapshot: bool = False, action: str = "op
 
 def usable(conn) -> bool:
     return conn is not None and not conn.closed and not conn.broken
+
+
+def probe(url: str, password: str | None = None) -> tuple[str, int]:
+    """Connect once and read the schema version, changing nothing (Settings' connection test):
+    (the address without password, the version; 0 = no CXR Desktop tables yet)."""
+    import psycopg
+
+    from cxr_desktop.core.storage.postgresql.address import parse_address
+    from cxr_desktop.core.storage.postgresql.schema import current_version
+
+    address = parse_address(url)
+    if password is not None and address.password is None:
+        address = address.with_password(password)
+    conn = connect(address)
+    try:
+        with conn.cursor() as cur:
+            return address.location(), current_version(cur)
+    except psycopg.Error as exc:
+        raise storage_error(exc, "read", address.location()) from None
+    finally:
+        conn.close()

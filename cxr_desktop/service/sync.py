@@ -230,9 +230,12 @@ class QueueingHistory:
 
     def list_accounts(self) -> list[Account]:
         try:
-            return self._server(lambda s: s.list_accounts())
+            accounts = self._server(lambda s: s.list_accounts())
         except DatabaseUnreachableError:
             return self.outbox.list_accounts()
+        for account in accounts:  # so that sign-in stays on, and works, offline
+            self.outbox.save_account(account)
+        return accounts
 
     def append_audit(self, event: AuditEvent) -> int:
         try:
@@ -332,6 +335,23 @@ def describe(status: SyncStatus) -> str | None:
         "on this PC and will be sent when it is back.",
         "Working offline: the clinic database cannot be reached. {count} new readings are kept "
         "on this PC and will be sent when it is back.", status.waiting).format(count=status.waiting)
+
+
+def describe_short(status: SyncStatus) -> str | None:
+    """The same in a few words, for the window's status bar (the sentence is its tooltip)."""
+    from cxr_desktop.i18n import ngettext
+
+    if status.online and not status.waiting:
+        return None
+    if status.online:
+        return ngettext("Sending {count} reading to the clinic database.",
+                        "Sending {count} readings to the clinic database.",
+                        status.waiting).format(count=status.waiting)
+    if not status.waiting:
+        return _("Working offline.")
+    return ngettext("Working offline: {count} reading waiting.",
+                    "Working offline: {count} readings waiting.",
+                    status.waiting).format(count=status.waiting)
 
 
 def open_clinic_history(url: str, outbox_path: Path, password: str | None = None,

@@ -34,9 +34,11 @@ class AccountsDialog(QDialog):
         self.setWindowTitle(_("Staff accounts"))
         self.ops, self.session = ops, session
         layout = QVBoxLayout(self)
-        layout.addWidget(plain_label(_(
+        intro = plain_label(_(
             "With at least one supervisor account, everyone signs in and every view, review, "
-            "deletion and export is kept in the audit trail."), self))
+            "deletion and export is kept in the audit trail."), self)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         self.accounts = QListWidget(self)
         layout.addWidget(self.accounts)
         form = QFormLayout()

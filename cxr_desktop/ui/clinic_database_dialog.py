@@ -46,9 +46,11 @@ class ClinicDatabaseDialog(QDialog):
         self.runner = runner
         config = clinic_config.load()
         layout = QVBoxLayout(self)
-        layout.addWidget(plain_label(_(
+        intro = plain_label(_(
             "Several PCs can share one history on the clinic's database server. Readings made "
-            "while it cannot be reached are kept on this PC and sent when it is back."), self))
+            "while it cannot be reached are kept on this PC and sent when it is back."), self)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         self.enabled = QCheckBox(_("&Use the shared clinic database"), self)
         self.enabled.setChecked(config.enabled)
         layout.addWidget(self.enabled)
@@ -80,7 +82,7 @@ class ClinicDatabaseDialog(QDialog):
         form.addRow(_("&User:"), self.user)
         form.addRow(_("Pass&word:"), self.password)
         form.addRow(_("&Security:"), self.sslmode)
-        form.addRow(_("Clinic &certificate:"), ca_row)
+        form.addRow(_("Clinic certificate:"), ca_row)
         layout.addLayout(form)
         self.test_button = QPushButton(_("&Test connection"), self)
         self.test_button.clicked.connect(self.test_connection)

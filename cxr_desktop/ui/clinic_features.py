@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
 from cxr_desktop.core.types import Reading
 from cxr_desktop.i18n import _
-from cxr_desktop.service.sync import describe
+from cxr_desktop.service.sync import describe, describe_short
 from cxr_desktop.ui import dialogs
 from cxr_desktop.ui.sign_in_dialog import SignInDialog
 
@@ -78,11 +78,12 @@ class ClinicFeatures(QObject):
 
     def tick(self) -> None:
         status = self.sync_status()
-        text = describe(status) if status is not None else None
+        text = describe_short(status) if status is not None else None
         self.offline_label.setVisible(bool(text))
         if text:
             self.offline_label.setText(text)
-            self.offline_label.setToolTip(status.last_error or "")
+            self.offline_label.setToolTip("\n".join(
+                t for t in (describe(status), status.last_error) if t))
         if (self.accounts_on and not self.locked
                 and time.monotonic() - self.last_input > self.idle_lock_s):
             self.lock()

@@ -115,7 +115,8 @@ def test_a_day_at_the_clinic(qtbot, monkeypatch, tmp_path: Path, day_server, tin
                         timeout=RESULT_TIMEOUT_MS)
         room.clinic.tick()
         assert room.clinic.offline_label.isVisible()
-        assert "Working offline" in room.clinic.offline_label.text()
+        assert room.clinic.offline_label.text() == "Working offline: 2 readings waiting."
+        assert "will be sent when it is back" in room.clinic.offline_label.toolTip()
         qtbot.waitUntil(lambda: "Kept on this PC" in room.prediction_panel.details.text(),
                         timeout=RESULT_TIMEOUT_MS)
 

@@ -53,17 +53,9 @@ def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def pg_server():
     """One throwaway server for the whole run; skipped only when the binaries are missing."""
-    from tests.pg_server import MISSING, PgServer, find_binaries
+    from tests.pg_server import own_server
 
-    bindir = find_binaries()
-    if bindir is None:
-        pytest.skip(MISSING)
-    server = PgServer(bindir)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.destroy()
+    yield from own_server()
 
 
 @pytest.fixture

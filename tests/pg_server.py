@@ -131,6 +131,9 @@ class PgServer:
     def stop(self) -> None:
         self._cmd("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
 
+    def running(self) -> bool:
+        return self._cmd("pg_ctl", "-D", str(self.data), "status", check=False).returncode == 0
+
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
@@ -189,6 +192,22 @@ def running_server(**kwargs):
     server = PgServer(bindir, **kwargs)
     try:
         server.start()
+        yield server
+    finally:
+        server.destroy()
+
+
+def own_server(**kwargs):
+    """The body of a pytest fixture: a started server of its own, destroyed afterwards; the
+    test is skipped (with the reason) only when the binaries are missing."""
+    import pytest
+
+    bindir = find_binaries()
+    if bindir is None:
+        pytest.skip(MISSING)
+    server = PgServer(bindir, **kwargs)
+    server.start()
+    try:
         yield server
     finally:
         server.destroy()

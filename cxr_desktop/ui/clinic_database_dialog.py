@@ -56,7 +56,7 @@ class ClinicDatabaseDialog(QDialog):
         layout.addWidget(self.enabled)
         form = QFormLayout()
         self.host = QLineEdit(config.host, self)
-        self.host.setPlaceholderText("cxr-server.local")
+        self.host.setPlaceholderText(_("for example cxr-server.local"))
         self.port = QSpinBox(self)
         self.port.setRange(1, 65535)
         self.port.setValue(int(config.port))

@@ -15,7 +15,7 @@ from cxr_desktop.core.errors import DatabaseUnreachableError, StorageError
 from cxr_desktop.core.storage.audit import AuditEvent
 from cxr_desktop.core.storage.postgresql import PostgresHistory
 from tests.core.storage.helpers import make_reading
-from tests.pg_server import ADMIN_PASSWORD, PgServer, find_binaries
+from tests.pg_server import ADMIN_PASSWORD, PgServer, own_server
 
 ROLES_SQL = Path(__file__).resolve().parents[2] / "packaging" / "server" / "roles.sql"
 SCRIPT = ROLES_SQL.with_name("setup_clinic_server.sh")
@@ -61,15 +61,7 @@ def test_the_pcs_role_cannot_change_the_audit_trail_or_the_schema(pg_server, app
 
 @pytest.fixture(scope="module")
 def tls_server():
-    bindir = find_binaries()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries not found")
-    server = PgServer(bindir, ssl=True)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.destroy()
+    yield from own_server(ssl=True)
 
 
 def test_verify_full_connects_to_the_clinic_certificate_only(tls_server, tmp_path: Path) -> None:

@@ -17,22 +17,13 @@ from cxr_desktop.core.storage.postgresql import PostgresHistory
 from cxr_desktop.service.accounts import StaffSession
 from cxr_desktop.ui.app import create_main_window
 from cxr_desktop.ui.review_dialog import ReviewDialog
+from tests.pg_server import own_server
 from tests.ui.conftest import RESULT_TIMEOUT_MS, settle, wait_for_reading
 
 
 @pytest.fixture(scope="module")
 def day_server():
-    from tests.pg_server import MISSING, PgServer, find_binaries
-
-    bindir = find_binaries()
-    if bindir is None:
-        pytest.skip(MISSING)
-    server = PgServer(bindir)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.destroy()
+    yield from own_server()
 
 
 def open_window(qtbot, monkeypatch, home: Path, model_dir: Path, windows: list):
@@ -157,7 +148,7 @@ def test_a_day_at_the_clinic(qtbot, monkeypatch, tmp_path: Path, day_server, tin
         assert [(e.actor, e.detail) for e in denied] == [("efua", "delete")]
         assert {e.workstation for e in trail if e.actor == "ama"} != {""}
     finally:
-        if not _running(day_server):
+        if not day_server.running():
             day_server.start()
         for window in windows:
             if not window.closed:
@@ -169,6 +160,3 @@ def server_query():
 
     return ReadingQuery(descending=False)
 
-
-def _running(server) -> bool:
-    return server._cmd("pg_ctl", "-D", str(server.data), "status", check=False).returncode == 0

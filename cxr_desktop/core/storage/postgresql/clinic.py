@@ -8,6 +8,7 @@ from typing import Any
 
 from cxr_desktop.core.storage.accounts import Account
 from cxr_desktop.core.storage.audit import AuditEvent, AuditQuery, audit_where
+from cxr_desktop.core.storage.postgresql.rows import text
 from cxr_desktop.core.storage.times import utc_now_iso
 
 ACCOUNT_COLUMNS = "name, role, password_hash, active, created_utc"
@@ -37,7 +38,7 @@ def save_account(cur: Any, account: Account) -> None:
         f"INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (%s, %s, %s, %s, %s::timestamptz)"
         " ON CONFLICT ((lower(name))) DO UPDATE SET role = excluded.role,"
         " password_hash = excluded.password_hash, active = excluded.active",
-        (account.name, account.role, account.password_hash, bool(account.active),
+        (text(account.name), account.role, account.password_hash, bool(account.active),
          account.created_utc or utc_now_iso()))
 
 
@@ -61,8 +62,8 @@ def append_audit(cur: Any, event: AuditEvent) -> int:
     cur.execute(
         "INSERT INTO audit (at_utc, actor, action, reading_id, reading_uid, detail, workstation)"
         " VALUES (%s::timestamptz, %s, %s, %s, %s::uuid, %s, %s) RETURNING id",
-        (event.at_utc or utc_now_iso(), event.actor, event.action, event.reading_id,
-         _uuid_or_none(event.reading_uid), event.detail, event.workstation))
+        (event.at_utc or utc_now_iso(), text(event.actor), event.action, event.reading_id,
+         _uuid_or_none(event.reading_uid), text(event.detail), text(event.workstation)))
     return int(cur.fetchone()[0])
 
 

@@ -34,6 +34,7 @@ from cxr_desktop.core.storage.postgresql.rows import (
     SELECT,
     reading_to_row,
     row_to_reading,
+    text,
 )
 from cxr_desktop.core.storage.protocol import StoreInfo
 from cxr_desktop.core.storage.query import UNSET, ReadingQuery, Unset
@@ -237,13 +238,13 @@ class PostgresHistory:
                 return None
             if expected_version is not None and int(row[3]) != int(expected_version):
                 return _STALE
-            new_note = row[2] if note is None else note
+            new_note = row[2] if note is None else text(note)
             sets = ["reviewed_utc = %s::timestamptz", "note = %s", "version = version + 1",
                     "search_text = %s"]
             params: list[Any] = [utc_now_iso(), new_note, search_text(row[0], row[1], new_note)]
             if not isinstance(confirmed_label, Unset):
                 sets.append("confirmed_label = %s")
-                params.append(confirmed_label)
+                params.append(text(confirmed_label))
             cur.execute(f"UPDATE readings SET {', '.join(sets)} WHERE id = %s",
                         [*params, int(reading_id)])
             return True
@@ -257,6 +258,8 @@ class PostgresHistory:
     def update_patient(
         self, reading_id: int, *, patient_id: str | None, patient_name: str | None
     ) -> Reading:
+        patient_id, patient_name = text(patient_id), text(patient_name)
+
         def work(cur: Any) -> bool:
             cur.execute("SELECT note FROM readings WHERE id = %s FOR UPDATE", (int(reading_id),))
             row = cur.fetchone()

@@ -71,13 +71,19 @@ def row_to_reading(row: tuple[Any, ...], images: tuple[Any, ...] = (None, None, 
     )
 
 
+def text(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL (SQLite can, and a hostile DICOM tag may): it becomes
+    U+FFFD, so the reading is stored rather than refused."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+
+
 def reading_to_row(reading: Reading) -> tuple[Any, ...]:
     """Values for INSERT_COLUMNS (raises ValueError for a bad timestamp)."""
     import json
 
     created = normalize_utc(reading.created_utc)
     reviewed = normalize_utc(reading.reviewed_utc) if reading.reviewed_utc else None
-    return (
+    return tuple(text(v) for v in (
         created, reading.patient_id, reading.patient_name, reading.source_path,
         reading.file_sha256, reading.file_format, reading.width, reading.height,
         json.dumps({str(k): float(p) for k, p in reading.probabilities.items()}),
@@ -88,7 +94,7 @@ def reading_to_row(reading: Reading) -> tuple[Any, ...]:
         json.dumps(list(reading.cautions), ensure_ascii=False), reading.uid,
         max(1, int(reading.version)),
         search_text(reading.patient_id, reading.patient_name, reading.note),
-    )
+    ))
 
 
 def _finite(value: float | None) -> float | None:

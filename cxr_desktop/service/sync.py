@@ -131,7 +131,7 @@ class QueueingHistory:
             pass
         with self._lock:
             queued = self.ids.added(self.outbox.add(reading))
-            self._waiting += 1
+            self._waiting = self.outbox.count()
         log.info("clinic database unreachable: reading kept on this PC (queue %d)", self._waiting)
         self._notify()
         return queued
@@ -253,8 +253,8 @@ class QueueingHistory:
         """Send every queued reading and audit event, oldest first; returns how many readings
         were sent. Stops at the first failure (DatabaseUnreachableError is kept in status)."""
         sent = 0
-        try:
-            with self._lock:
+        with self._lock:  # local changes to queued readings wait until this is done
+            try:
                 self._offline_until = 0.0  # a deliberate attempt
                 for local in self.ids.queued_local_ids():
                     reading = self.outbox.get(local)
@@ -262,17 +262,16 @@ class QueueingHistory:
                         continue
                     server_id = self._server(lambda s, r=reading: s.add(dataclasses.replace(r, id=None)))
                     self.ids.mark_sent(local, server_id)  # removes it from the outbox
-                    self._waiting = max(0, self._waiting - 1)
                     sent += 1
                 self._send_audit()
                 self._server(lambda s: s.count(ReadingQuery(limit=1)))  # a probe when idle
-        except DatabaseUnreachableError:
-            return sent
-        finally:
-            self._waiting = self.outbox.count()
-            if sent:
-                log.info("clinic database: %d queued readings sent", sent)
-                self._notify()
+            except DatabaseUnreachableError:
+                pass
+            finally:
+                self._waiting = self.outbox.count()
+        if sent:
+            log.info("clinic database: %d queued readings sent", sent)
+            self._notify()
         return sent
 
     def _send_audit(self) -> None:

@@ -59,11 +59,11 @@ def run(args: argparse.Namespace) -> int:
                             report.already_there).format(count=report.already_there))
     if not report.ok:
         print_error(ngettext(
-            "{count} reading on the server differs from this PC's copy; nothing was removed "
-            "here. Run the command again.",
-            "{count} readings on the server differ from this PC's copy; nothing was removed "
-            "here. Run the command again.", len(report.mismatched)).format(
-                count=len(report.mismatched)))
+            "{count} reading on the server differs from this PC's copy (it may have been "
+            "reviewed or corrected there since it was copied); nothing was removed here.",
+            "{count} readings on the server differ from this PC's copy (they may have been "
+            "reviewed or corrected there since they were copied); nothing was removed here.",
+            len(report.mismatched)).format(count=len(report.mismatched)))
         return EXIT_ERROR
     print_line(ngettext(
         "Verified: the server has {count} reading identical to this PC's (checksums match). "

@@ -97,3 +97,16 @@ def test_offline_the_cli_keeps_readings_and_says_so(app_home: Path, capsys, monk
     assert "Working offline" in captured.err and captured.out.startswith("#-")
     with SqliteHistory(app_home / "outbox.sqlite3") as outbox:
         assert outbox.count() == 1
+
+
+def test_history_migrate_reports_a_copy_changed_on_the_server(pg_url: str, app_home: Path,
+                                                              capsys) -> None:
+    app_home.mkdir(parents=True)
+    shutil.copyfile(V2_FILE, app_home / "history.sqlite3")
+    assert cli.main(["history", "migrate", "--to", pg_url]) == 0
+    with PostgresHistory(pg_url) as server:
+        server.update_review(1, note="reviewed on the server since")
+    capsys.readouterr()
+    assert cli.main(["history", "migrate", "--to", pg_url]) == 2
+    err = capsys.readouterr().err
+    assert "1 reading on the server differs" in err and "nothing was removed here" in err

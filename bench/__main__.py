@@ -3,7 +3,7 @@
     python -m bench                      # everything (~15-25 min on 2 cores)
     python -m bench --quick              # small versions of everything (~3 min)
     python -m bench --only latency,fuzz  # some of: latency, open, agreement, history, gui, fuzz,
-                                         # durability
+                                         # durability, clinic
     python -m bench --json out.json --markdown docs/BENCHMARKS.md
 
 Figures that cannot be measured here (no trained model, no frozen build, no Qt) are printed as
@@ -34,6 +34,7 @@ SUITES = {
     "gui": "bench.gui_start",
     "fuzz": "bench.fuzz",
     "durability": "bench.durability",
+    "clinic": "bench.clinic_load",  # issue 15: many PCs on one PostgreSQL server
 }
 
 
@@ -188,6 +189,9 @@ def _defects(ctx: Context) -> list[str]:
             found.append("readings lost or database damaged after SIGKILL")
         if conc["lost"] or conc["errors"]:
             found.append("concurrent saves lost readings or showed errors")
+    clinic = ctx.details.get("clinic")  # issue 15
+    if clinic and (clinic["lost"] or clinic["duplicated"] or clinic["resent_doubled"]):
+        found.append("readings lost or doubled on the clinic server")
     return found
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cxr_desktop import APP_NAME, __version__, i18n
+from cxr_desktop.commands import accounts as accounts_command
 from cxr_desktop.commands import history as history_command
 from cxr_desktop.commands import predict as predict_command
 from cxr_desktop.commands.logs import CliLogging
@@ -35,7 +36,7 @@ from cxr_desktop.smoke import SMOKE_ENV
 
 log = logging.getLogger("cxr_desktop.cli")
 
-COMMANDS = ("predict", "history")
+COMMANDS = ("predict", "history", "accounts")
 
 
 def _positive_int(text: str) -> int:
@@ -56,12 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cxr-desktop",
         description=_("{app}: an offline chest X-ray second-opinion assistant. With no command "
                       "(or just image files) the window opens.").format(app=APP_NAME),
-        usage="cxr-desktop [FILE ...]\n       cxr-desktop {predict,history} ...",
+        usage="cxr-desktop [FILE ...]\n       cxr-desktop {predict,history,accounts} ...",
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{predict,history}", prog="cxr-desktop")
+    sub = parser.add_subparsers(dest="command", metavar="{predict,history,accounts}",
+                                prog="cxr-desktop")
     predict_command.add_parser(sub, common, _positive_int)
     history_command.add_parser(sub, common, _positive_int)
+    accounts_command.add_parser(sub, common, _positive_int)
     return parser
 
 
@@ -150,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return predict_command.run(args, logging_setup)
         if command == "history":
             return history_command.run(args)
+        if command == "accounts":
+            return accounts_command.run(args)
         if command is None and hasattr(args, "files"):
             if _wants_smoke_test(args):
                 return _run_smoke_test(args)

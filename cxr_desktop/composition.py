@@ -42,6 +42,17 @@ def load_classifier(model_dir: Path | str | None = None, threads: int | None = N
 def open_store(location: Path | str | None = None) -> HistoryStore:
     """The reading history (the user's default one when ``location`` is None); raises
     StorageError."""
+    from cxr_desktop.core.storage.postgresql import is_database_url
+    from cxr_desktop.service import clinic_config  # issue 15: a shared clinic server
+
+    url = location if is_database_url(location) else None
+    if location is None:
+        url = clinic_config.database_url()
+    if url:
+        from cxr_desktop.service.sync import open_clinic_history
+
+        return open_clinic_history(str(url), clinic_config.outbox_path(),
+                                   clinic_config.stored_password() if location is None else None)
     return open_history(location)
 
 

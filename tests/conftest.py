@@ -45,3 +45,20 @@ def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("CXR_DESKTOP_HOME", str(home))
     return home
+
+
+# -- issue 15: a PostgreSQL server for the clinic-network tests (tests/pg_server.py) ---------
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throwaway server for the whole run; skipped only when the binaries are missing."""
+    from tests.pg_server import own_server
+
+    yield from own_server()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """The address of a new, empty history on the test server (a schema of its own)."""
+    return pg_server.new_history_url()

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from cxr_desktop.commands import clinic_notice, history_migrate, staff
 from cxr_desktop.commands.output import EXIT_OK, emit_json, json_float, print_line
 from cxr_desktop.core.labels import display_label
 from cxr_desktop.core.patient import shown_name
@@ -18,7 +19,8 @@ from cxr_desktop.service.wording import ResultSummary, one_line
 
 def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> None:
     history = sub.add_parser("history", help=_("list or export the reading history"))
-    history_sub = history.add_subparsers(dest="history_command", metavar="{list,export}")
+    history_sub = history.add_subparsers(dest="history_command",
+                                         metavar="{list,export,migrate}")
     history_sub.required = True
     listing = history_sub.add_parser("list", parents=[common], help=_("list recent readings"))
     listing.add_argument("--limit", type=positive_int, default=20, metavar="N",
@@ -36,6 +38,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> 
                         help=_("patient ID, name or note contains"))
     export.add_argument("--label", default=None, metavar="L",
                         help=_("only readings with this result"))
+    history_migrate.add_parser(history_sub, common)  # issue 15
 
 
 def reading_json(reading: Reading) -> dict[str, Any]:
@@ -75,7 +78,11 @@ def reading_line(reading: Reading) -> str:
 def run(args: argparse.Namespace) -> int:
     from cxr_desktop.composition import open_store
 
-    with open_store() as store:
+    if args.history_command == "migrate":  # issue 15
+        return history_migrate.run(args)
+    with open_store() as opened:
+        clinic_notice.offline_notice(opened)
+        store = staff.guarded(opened)  # issue 15: signed in when staff accounts are on
         if args.history_command == "list":
             readings = store.search(ReadingQuery(text=args.search, label=args.label, limit=args.limit))
             if args.json:

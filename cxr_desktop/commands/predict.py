@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cxr_desktop.commands import clinic_notice, staff
 from cxr_desktop.commands.logs import CliLogging
 from cxr_desktop.commands.output import (
     EXIT_ERROR,
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
         return EXIT_ERROR
     store = open_store() if args.save else None
     guard = make_decode_guard()  # no file keeps the command waiting past its time limit
-    service = make_service(classifier, store, guard)
+    service = make_service(classifier, staff.guarded(store) if store is not None else None, guard)
     failed = save_failed = False
     try:
         for name in files:
@@ -85,6 +86,7 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
     finally:
         guard.close()
         if store is not None:
+            clinic_notice.offline_notice(store, probe=False)  # issue 15
             store.close()
     return EXIT_ERROR if failed or save_failed else EXIT_OK
 
@@ -109,7 +111,10 @@ def _report(name: str, outcome: ReadOutcome, ms: float, as_json: bool) -> None:
         emit_json(obj)
         return
     result = one_line(ResultSummary.from_prediction(prediction))
-    if reading.id is not None:
+    if reading.id is not None and reading.id < 0:  # issue 15: queued for the clinic server
+        print_line(_("{file}: {result} [kept on this PC until the clinic database is back]")
+                   .format(file=name, result=result))
+    elif reading.id is not None:
         print_line(_("{file}: {result} [saved as #{id}]").format(file=name, result=result,
                                                                   id=reading.id))
     else:

@@ -58,3 +58,24 @@ class DecodeCancelledError(CxrError):
 
 class DecoderCrashedError(CxrError):
     """The decoder process ended unexpectedly while decoding this file."""
+
+
+# -- issue 15: shared clinic database, accounts -------------------------------------------------
+
+
+class DatabaseUnreachableError(StorageError):
+    """The clinic database server cannot be reached now (network, server stopped); worth
+    trying again later. New readings are then kept in the local queue."""
+
+
+class StaleReviewError(StorageError):
+    """A review was made on an older copy of the reading: someone else reviewed it meanwhile.
+    ``current`` is the reading as it is now stored (a ``Reading``)."""
+
+    def __init__(self, message: str, *, current: object, detail: str | None = None) -> None:
+        super().__init__(message, detail=detail)
+        self.current = current
+
+
+class PermissionDeniedError(CxrError):
+    """The person signed in may not do this (e.g. a health worker deleting a reading)."""

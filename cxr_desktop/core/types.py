@@ -121,3 +121,10 @@ class Reading:
     #: Why the image was judged not a frontal chest X-ray (None: accepted, or no specific reason).
     ood_reason: str | None = None
     cautions: tuple[str, ...] = ()
+    # -- issue 15: shared clinic database
+    #: Made once by the PC that read the image (uuid4): the same reading sent twice (a retry
+    #: after an outage, a resumed copy) is stored once. None: made before keys existed.
+    uid: str | None = None
+    #: How many times the reading was reviewed, plus one: a review made on an older copy is
+    #: refused (``StaleReviewError``) instead of silently overwriting the newer one.
+    version: int = 1

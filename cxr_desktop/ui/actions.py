@@ -61,6 +61,15 @@ class WindowActions:
                           tip=_("Intended use, limitations and the model card"))
         self.intended_use = make(_("&Intended use and limitations"), None,
                                  tip=_("What the AI can and cannot do"))
+        # issue 15: the shared clinic database, staff accounts, the audit trail
+        self.clinic_database = make(_("Shared clinic &database\u2026"), None,
+                                    tip=_("Share one history between the clinic's PCs"))
+        self.staff_accounts = make(_("Staff &accounts\u2026"), None,
+                                   tip=_("Who may sign in, and what they may do"))
+        self.audit_trail = make(_("&Audit trail\u2026"), None,
+                                tip=_("Who viewed, reviewed, deleted or exported what, and when"))
+        self.lock = make(_("&Lock and sign out"), "Ctrl+L", tip=_("Lock the window until someone "
+                                                                  "signs in"))
         self.heatmap.setChecked(True)
         self.review.setEnabled(False)
 
@@ -73,6 +82,7 @@ class WindowActions:
         file_menu.addSeparator()
         file_menu.addAction(self.export)
         file_menu.addSeparator()
+        file_menu.addAction(self.lock)
         file_menu.addAction(self.quit)
         view = bar.addMenu(_("&View"))
         for action in (self.fit, self.actual, self.zoom_in, self.zoom_out):
@@ -88,6 +98,10 @@ class WindowActions:
         history = bar.addMenu(_("&History"))
         history.addAction(self.find)
         history.addAction(self.review)
+        history.addAction(self.audit_trail)
+        settings = bar.addMenu(_("&Settings"))
+        settings.addAction(self.clinic_database)
+        settings.addAction(self.staff_accounts)
         help_menu = bar.addMenu(_("&Help"))
         help_menu.addAction(self.intended_use)
         help_menu.addAction(self.about)

@@ -106,6 +106,13 @@ def open_history(path: Path | str | None = None) -> tuple[HistoryStore | None, s
         return None, exc.message
 
 
+def guard(history: HistoryStore | None) -> HistoryStore | None:
+    from cxr_desktop.service.accounts import StaffSession
+    from cxr_desktop.service.guard import GuardedHistory
+
+    return None if history is None else GuardedHistory(StaffSession(history))
+
+
 def create_main_window(files: Sequence[str] = (), *, model_dir: Path | str | None = None,
                        classifier: Classifier | None = None, history: HistoryStore | None = None,
                        settings: AppSettings | None = None,
@@ -129,6 +136,7 @@ def create_main_window(files: Sequence[str] = (), *, model_dir: Path | str | Non
     history_error = None
     if history is None:
         history, history_error = open_history()
+        history = guard(history)  # issue 15: roles and the audit trail when accounts are on
     if decoder is None and guard_decoding:  # worker processes under a time limit, started now
         from cxr_desktop.composition import make_decode_guard
 

@@ -270,9 +270,17 @@ class HistoryView(QWidget):
         if dialog.exec() != ReviewDialog.DialogCode.Accepted:
             return
         note, confirmed, reading_id = dialog.note(), dialog.confirmed_label(), reading.id
+        seen = reading.version  # issue 15: refused if someone reviewed it since
         self._ops.write(
-            lambda store: store.update_review(reading_id, note=note, confirmed_label=confirmed),
-            self._reviewed, lambda exc: self._failed(_("Review not saved"), exc))
+            lambda store: store.update_review(reading_id, note=note, confirmed_label=confirmed,
+                                              expected_version=seen),
+            self._reviewed, self._review_failed)
+
+    def _review_failed(self, exc: BaseException) -> None:
+        newer = getattr(exc, "current", None)  # StaleReviewError: show the newer review
+        if isinstance(newer, Reading):
+            self._reviewed(newer)
+        self._failed(_("Review not saved"), exc)
 
     def _reviewed(self, updated: Reading) -> None:
         self.model.update_reading(updated)

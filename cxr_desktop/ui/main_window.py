@@ -23,6 +23,7 @@ from cxr_desktop.service.wording import ResultSummary
 from cxr_desktop.ui import dialogs
 from cxr_desktop.ui.actions import WindowActions
 from cxr_desktop.ui.batch import BatchRunner, BatchSummary
+from cxr_desktop.ui.clinic_features import ClinicFeatures
 from cxr_desktop.ui.controller import ReadingController
 from cxr_desktop.ui.file_opener import FileOpener
 from cxr_desktop.ui.history_actions import HistoryActions
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
                                           lambda: self.current_reading, self)
         self.opener = FileOpener(self, self.settings, self.batch, self.open_file, model_error)
         self._wire()
+        self.clinic = ClinicFeatures(self)  # issue 15: offline state, clinic database, sign-in
         self.window_state = WindowState(self, self.settings, self.viewer, self.commands.heatmap,
                                         self.opacity_slider)
         self._show_initial_state()

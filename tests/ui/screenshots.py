@@ -182,6 +182,9 @@ def _shoot(out: Path, model_dir: Path) -> int:
             break
     window.close()
     shutil.rmtree(tmp, ignore_errors=True)
+    from tests.ui.screenshots_clinic import shoot_clinic  # issue 15's screens
+
+    shoot_clinic(app, out, model_dir, normal[0])
     return 0
 
 

@@ -21,7 +21,7 @@ from cxr_desktop.core.storage.sqlite import SqliteHistory
 from tests.ui.conftest import settle, wait_for_reading
 
 #: What differs between two readings of the same file by design.
-PER_READING = {"id", "created_utc", "inference_ms"}
+PER_READING = {"id", "created_utc", "inference_ms", "uid"}  # uid: one per reading (issue 15)
 
 
 def _chest_dicom(tmp_path: Path, **tags) -> Path:

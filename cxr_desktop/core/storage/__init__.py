@@ -37,8 +37,13 @@ __all__ = [
 
 
 def open_history(location: Path | str | None = None) -> HistoryStore:
-    """The reading history at ``location`` (a file path; None: the user's default history).
-    Raises StorageError (or NewerDatabaseError) when it cannot be used."""
+    """The reading history at ``location`` (a file path; None: the user's default history; a
+    ``postgresql://`` URL: a clinic server). Raises StorageError (or NewerDatabaseError) when
+    it cannot be used."""
+    if isinstance(location, str) and location.lower().startswith(("postgresql:", "postgres:")):
+        from cxr_desktop.core.storage.postgresql import PostgresHistory  # issue 15
+
+        return PostgresHistory(location)
     from cxr_desktop.core.storage.sqlite import SqliteHistory
 
     return SqliteHistory(location)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from cxr_desktop.core.storage.accounts import Account
+from cxr_desktop.core.storage.audit import AuditEvent, AuditQuery
 from cxr_desktop.core.storage.query import UNSET, ReadingQuery, Unset
 from cxr_desktop.core.types import Reading
 
@@ -69,10 +71,12 @@ class HistoryStore(Protocol):
 
     def update_review(
         self, reading_id: int, *, note: str | None = None,
-        confirmed_label: str | None | Unset = UNSET,
+        confirmed_label: str | None | Unset = UNSET, expected_version: int | None = None,
     ) -> Reading:
         """The clinician's note (None = keep) and confirmed label (UNSET = keep, None = clear);
-        ``reviewed_utc`` becomes now. Raises StorageError when the reading is gone."""
+        ``reviewed_utc`` becomes now and ``version`` goes up by one. Raises StorageError when the
+        reading is gone, StaleReviewError (with the stored reading) when ``expected_version`` is
+        given and is not the stored version: someone reviewed it since it was shown."""
         ...
 
     def update_patient(
@@ -95,3 +99,25 @@ class HistoryStore(Protocol):
     def __enter__(self) -> HistoryStore: ...
 
     def __exit__(self, *exc_info: object) -> None: ...
+
+    # -- issue 15: shared clinic database (idempotent saves), accounts, audit trail ----------
+    # ``add`` is idempotent by ``Reading.uid``: a reading whose uid is already stored is not
+    # stored again, and ``add`` returns the id it already has.
+
+    def find_uid(self, uid: str) -> int | None:
+        """The id of the reading with this ``uid``, or None."""
+        ...
+
+    def save_account(self, account: Account) -> None:
+        """Create the account, or replace the one with the same name (case-insensitive)."""
+        ...
+
+    def get_account(self, name: str) -> Account | None: ...
+
+    def list_accounts(self) -> list[Account]: ...
+
+    def append_audit(self, event: AuditEvent) -> int:
+        """Add one event (``at_utc`` now when empty); returns its id. Events cannot be changed."""
+        ...
+
+    def search_audit(self, query: AuditQuery | None = None) -> list[AuditEvent]: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from cxr_desktop.core.patient import clean, stored_name
@@ -58,4 +59,5 @@ def reading_from_prediction(
         inference_ms=prediction.total_ms,
         ood_reason=prediction.ood_reason,
         cautions=tuple(prediction.cautions),
+        uid=str(uuid.uuid4()),  # issue 15: made once here, so a reading sent twice is stored once
     )

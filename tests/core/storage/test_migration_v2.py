@@ -8,6 +8,7 @@ or rewritten, and the new search finds the old readings.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sqlite3
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from cxr_desktop.core.storage import ReadingQuery
 from cxr_desktop.core.storage.sqlite import SqliteHistory
+from cxr_desktop.core.storage.sqlite.schema import SCHEMA_VERSION
 from cxr_desktop.core.types import OOD_LABEL
 
 V1_FILE = Path(__file__).with_name("data") / "history_v1.sqlite3"
@@ -50,7 +52,7 @@ def v1_copy(tmp_path: Path) -> Path:
 def test_a_v1_history_is_upgraded_in_place_and_loses_nothing(v1_copy: Path) -> None:
     before = raw_rows(v1_copy)
     with SqliteHistory(v1_copy) as history:
-        assert history.info().schema_version == 2
+        assert history.info().schema_version == SCHEMA_VERSION
         readings = {r.id: r for r in history.search(ReadingQuery(descending=False))}
     after = raw_rows(v1_copy)
     assert after == before  # every stored value and image, byte for byte
@@ -68,7 +70,8 @@ def test_the_upgraded_history_is_searchable_and_writable(v1_copy: Path) -> None:
         assert [r.id for r in history.search(ReadingQuery(text="follow-up"))] == [1]
         history.update_review(2, note="agree")
         assert [r.id for r in history.search(ReadingQuery(text="agree"))] == [2]
-        new_id = history.add(history.get(1))
+        # a copy under a new key (the same key would be the same reading: stored once)
+        new_id = history.add(dataclasses.replace(history.get(1), uid=None))
         assert new_id == 4 and history.get(new_id).preview_png == history.get(1).preview_png
     with SqliteHistory(v1_copy) as again:  # reopening does nothing more
-        assert again.count() == 4 and again.info().schema_version == 2
+        assert again.count() == 4 and again.info().schema_version == SCHEMA_VERSION

@@ -24,10 +24,13 @@ from typing import Any, TypeVar
 
 from cxr_desktop import paths
 from cxr_desktop.core.errors import NewerDatabaseError, StorageError
+from cxr_desktop.core.storage.accounts import Account
+from cxr_desktop.core.storage.audit import AuditEvent, AuditQuery
 from cxr_desktop.core.storage.csv_export import write_readings_csv
 from cxr_desktop.core.storage.protocol import StoreInfo
 from cxr_desktop.core.storage.query import UNSET, ReadingQuery, Unset
-from cxr_desktop.core.storage.sqlite import schema, sql
+from cxr_desktop.core.storage.reviews import stale_review
+from cxr_desktop.core.storage.sqlite import clinic, schema, sql
 from cxr_desktop.core.storage.sqlite.connection import (
     check_file,
     connect,
@@ -153,6 +156,10 @@ class SqliteHistory:
         columns = (*COLUMNS[1:], SEARCH_COLUMN)
 
         def work(cur: sqlite3.Cursor) -> int:
+            if reading.uid is not None:  # issue 15: the same reading sent twice is stored once
+                known = clinic.find_uid(cur, reading.uid)
+                if known is not None:
+                    return known
             cur.execute(
                 f"INSERT INTO readings ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                 values,
@@ -211,9 +218,9 @@ class SqliteHistory:
 
     def update_review(
         self, reading_id: int, *, note: str | None = None,
-        confirmed_label: str | None | Unset = UNSET,
+        confirmed_label: str | None | Unset = UNSET, expected_version: int | None = None,
     ) -> Reading:
-        sets = ["reviewed_utc = ?"]
+        sets = ["reviewed_utc = ?", "version = version + 1"]
         params: list[Any] = [utc_now_iso()]
         if note is not None:
             sets.append("note = ?")
@@ -221,7 +228,7 @@ class SqliteHistory:
         if not isinstance(confirmed_label, Unset):
             sets.append("confirmed_label = ?")
             params.append(confirmed_label)
-        reading = self._update_one(reading_id, sets, params)
+        reading = self._update_one(reading_id, sets, params, expected_version)
         log.info("history: reading %d reviewed", reading_id)
         return reading
 
@@ -234,11 +241,18 @@ class SqliteHistory:
         log.info("history: patient details of reading %d changed", reading_id)
         return reading
 
-    def _update_one(self, reading_id: int, sets: list[str], params: list[Any]) -> Reading:
+    def _update_one(self, reading_id: int, sets: list[str], params: list[Any],
+                    expected_version: int | None = None) -> Reading:
         """``UPDATE readings SET <sets>`` (and the search text) for one reading, then the reading
-        as it now is. Raises StorageError if the reading is gone."""
+        as it now is. Raises StorageError if the reading is gone, StaleReviewError if its version
+        is not ``expected_version`` (when given)."""
 
         def work(cur: sqlite3.Cursor) -> int:
+            if expected_version is not None:
+                row = cur.execute("SELECT version FROM readings WHERE id = ?",
+                                  (int(reading_id),)).fetchone()
+                if row is not None and int(row[0]) != int(expected_version):
+                    return -1
             cur.execute(
                 f"UPDATE readings SET {', '.join(sets)} WHERE id = ?", [*params, int(reading_id)]
             )
@@ -249,7 +263,10 @@ class SqliteHistory:
             )
             return changed
 
-        if self._write(work) != 1:
+        changed = self._write(work)
+        if changed == -1:
+            raise stale_review(self.get(reading_id), reading_id)
+        if changed != 1:
             raise StorageError(_(GONE), detail=f"reading {reading_id}")
         reading = self.get(reading_id)
         if reading is None:  # pragma: no cover - deleted by another process in between
@@ -311,3 +328,23 @@ class SqliteHistory:
             conn.close()
         log.info("history: %d readings exported", written)
         return written
+
+    # -- issue 15: reading keys, accounts, audit trail (sqlite/clinic.py) ---------------------
+
+    def find_uid(self, uid: str) -> int | None:
+        return self._read(lambda conn: clinic.find_uid(conn, uid))
+
+    def save_account(self, account: Account) -> None:
+        self._write(lambda cur: clinic.save_account(cur, account))
+
+    def get_account(self, name: str) -> Account | None:
+        return self._read(lambda conn: clinic.get_account(conn, name))
+
+    def list_accounts(self) -> list[Account]:
+        return self._read(clinic.list_accounts)
+
+    def append_audit(self, event: AuditEvent) -> int:
+        return self._write(lambda cur: clinic.append_audit(cur, event))
+
+    def search_audit(self, query: AuditQuery | None = None) -> list[AuditEvent]:
+        return self._read(lambda conn: clinic.search_audit(conn, query or AuditQuery()))

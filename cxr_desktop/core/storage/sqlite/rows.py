@@ -59,6 +59,8 @@ def row_to_reading(row: tuple[Any, ...], images: tuple[Any, ...] = (None, None, 
         reviewed_utc=values["reviewed_utc"],
         ood_reason=values["ood_reason"],
         cautions=tuple(str(c) for c in cautions) if isinstance(cautions, list) else (),
+        uid=values["uid"],
+        version=int(values["version"] or 1),
     )
 
 
@@ -90,6 +92,8 @@ def reading_to_row(reading: Reading) -> tuple[Any, ...]:
         reviewed,
         reading.ood_reason,
         json.dumps(list(reading.cautions), ensure_ascii=False),
+        reading.uid,
+        max(1, int(reading.version)),
         search_text(reading.patient_id, reading.patient_name, reading.note),
     )
 

@@ -111,9 +111,18 @@ def has_fts(conn: sqlite3.Connection | sqlite3.Cursor) -> bool:
     return row is not None
 
 
+def _v5_clinic_network(cur: sqlite3.Cursor) -> None:
+    """Issue 15: every reading gets a key made once (``uid``, so that a reading sent twice is
+    stored once) and a review ``version``; staff accounts; an append-only audit trail. Existing
+    readings keep every field; they only gain a new uid and version 1."""
+    from cxr_desktop.core.storage.sqlite.clinic import migrate_v5
+
+    migrate_v5(cur)
+
+
 #: Migration i brings the file from user_version i to i + 1: SQL text or a function of the
 #: cursor, run inside one write transaction.
-MIGRATIONS: list[str | Callable[[sqlite3.Cursor], None]] = [SQL_V1, _v2]
+MIGRATIONS: list[str | Callable[[sqlite3.Cursor], None]] = [SQL_V1, _v2, _v5_clinic_network]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: Columns of ``readings`` in the order the queries select them.
@@ -141,6 +150,9 @@ COLUMNS = (
     "reviewed_utc",
     "ood_reason",
     "cautions",
+    # issue 15
+    "uid",
+    "version",
 )
 #: Written with every row, never read back as a field (the folded text search looks in).
 SEARCH_COLUMN = "search_text"

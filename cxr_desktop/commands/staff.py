@@ -1,0 +1,35 @@
+"""Signing in on the command line when staff accounts are on (issue 15): the name and PIN from
+``CXR_DESKTOP_USER`` / ``CXR_DESKTOP_PIN``, else asked for on the terminal. With accounts off
+the history is used as before."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+from cxr_desktop.core.errors import PermissionDeniedError
+from cxr_desktop.core.storage import HistoryStore
+from cxr_desktop.i18n import _
+from cxr_desktop.service.accounts import StaffSession
+from cxr_desktop.service.guard import GuardedHistory
+
+USER_ENV, PIN_ENV = "CXR_DESKTOP_USER", "CXR_DESKTOP_PIN"
+
+
+def ask(prompt: str, secret: bool = True) -> str:
+    if not sys.stdin or not sys.stdin.isatty():
+        raise PermissionDeniedError(_("Staff accounts are on: set {user} and {pin}, or run this "
+                                      "in a terminal to be asked.").format(user=USER_ENV,
+                                                                           pin=PIN_ENV))
+    return getpass.getpass(prompt) if secret else input(prompt)
+
+
+def guarded(store: HistoryStore) -> GuardedHistory:
+    """The history as the person signing in may use it (signed in now when accounts are on)."""
+    session = StaffSession(store)
+    if session.accounts_enabled():
+        name = os.environ.get(USER_ENV) or ask(_("Name: "), secret=False)
+        pin = os.environ.get(PIN_ENV) or ask(_("PIN or password: "))
+        session.sign_in(name, pin)
+    return GuardedHistory(session)

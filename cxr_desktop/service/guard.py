@@ -1,0 +1,145 @@
+"""``GuardedHistory``: the history as the person signed in may use it (issue 15). Every call is
+checked against their role (``service.accounts``) and what they do is written to the audit
+trail: each view of a reading, save, review, patient correction, deletion and export. With
+accounts off it only passes calls through."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from cxr_desktop.core.errors import StaleReviewError
+from cxr_desktop.core.storage import ReadingQuery, StoreInfo
+from cxr_desktop.core.storage.accounts import Account
+from cxr_desktop.core.storage.audit import AuditEvent, AuditQuery
+from cxr_desktop.core.storage.query import UNSET, Unset
+from cxr_desktop.core.types import Reading
+from cxr_desktop.service.accounts import (
+    AUDIT,
+    DELETE,
+    EXPORT,
+    MANAGE_ACCOUNTS,
+    READ,
+    REVIEW,
+    SAVE,
+    StaffSession,
+)
+
+
+class GuardedHistory:
+    """A ``HistoryStore`` in front of ``session.store``."""
+
+    def __init__(self, session: StaffSession) -> None:
+        self.session = session
+        self.inner = session.store
+
+    def __getattr__(self, name: str):  # status(), flush() of a queueing history
+        return getattr(self.inner, name)
+
+    @property
+    def read_only(self) -> bool:
+        return self.inner.read_only
+
+    def info(self) -> StoreInfo:
+        return self.inner.info()
+
+    def add(self, reading: Reading) -> int:
+        self.session.require(SAVE)
+        new_id = self.inner.add(reading)
+        self.session.record("save", new_id, reading.uid)
+        return new_id
+
+    def get(self, reading_id: int) -> Reading | None:
+        self.session.require(READ, reading_id)
+        reading = self.inner.get(reading_id)
+        if reading is not None:
+            self.session.record("view", reading_id, reading.uid)
+        return reading
+
+    def search(self, query: ReadingQuery | None = None) -> list[Reading]:
+        self.session.require(READ)
+        return self.inner.search(query)
+
+    def count(self, query: ReadingQuery | None = None) -> int:
+        self.session.require(READ)
+        return self.inner.count(query)
+
+    def iter_readings(self, query: ReadingQuery | None = None) -> Iterator[Reading]:
+        self.session.require(READ)
+        return self.inner.iter_readings(query)
+
+    def update_review(self, reading_id: int, *, note: str | None = None,
+                      confirmed_label: str | None | Unset = UNSET,
+                      expected_version: int | None = None) -> Reading:
+        self.session.require(REVIEW, reading_id)
+        try:
+            updated = self.inner.update_review(reading_id, note=note,
+                                               confirmed_label=confirmed_label,
+                                               expected_version=expected_version)
+        except StaleReviewError as exc:  # someone reviewed it meanwhile: refused, kept on record
+            newer = exc.current
+            self.session.record("stale_review", reading_id, getattr(newer, "uid", None),
+                                f"seen version {expected_version}, stored "
+                                f"{getattr(newer, 'version', '?')}")
+            raise
+        finding = updated.confirmed_label or "-"
+        self.session.record("review", reading_id, updated.uid,
+                            f"version {updated.version}, confirmed: {finding}")
+        return updated
+
+    def update_patient(self, reading_id: int, *, patient_id: str | None,
+                       patient_name: str | None) -> Reading:
+        self.session.require(REVIEW, reading_id)
+        updated = self.inner.update_patient(reading_id, patient_id=patient_id,
+                                            patient_name=patient_name)
+        self.session.record("edit_patient", reading_id, updated.uid)
+        return updated
+
+    def delete(self, reading_id: int) -> bool:
+        self.session.require(DELETE, reading_id)
+        uid = None
+        if self.session.accounts_enabled():
+            before = self.inner.get(reading_id)
+            uid = before.uid if before is not None else None
+        deleted = self.inner.delete(reading_id)
+        if deleted:
+            self.session.record("delete", reading_id, uid)
+        return deleted
+
+    def export_csv(self, path: Path | str, query: ReadingQuery | None = None) -> int:
+        self.session.require(EXPORT)
+        written = self.inner.export_csv(path, query)
+        self.session.record("export", detail=f"{written} readings")
+        return written
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __enter__(self) -> GuardedHistory:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def find_uid(self, uid: str) -> int | None:
+        self.session.require(READ)
+        return self.inner.find_uid(uid)
+
+    def save_account(self, account: Account) -> None:
+        if self.session.accounts_enabled():
+            self.session.require(MANAGE_ACCOUNTS)
+        self.inner.save_account(account)
+
+    def get_account(self, name: str) -> Account | None:
+        return self.inner.get_account(name)
+
+    def list_accounts(self) -> list[Account]:
+        self.session.require(MANAGE_ACCOUNTS)
+        return self.inner.list_accounts()
+
+    def append_audit(self, event: AuditEvent) -> int:
+        return self.inner.append_audit(event)
+
+    def search_audit(self, query: AuditQuery | None = None) -> list[AuditEvent]:
+        self.session.require(AUDIT)
+        return self.inner.search_audit(query)

@@ -121,3 +121,10 @@ class Reading:
     #: Why the image was judged not a frontal chest X-ray (None: accepted, or no specific reason).
     ood_reason: str | None = None
     cautions: tuple[str, ...] = ()
+    # -- issue 12: site calibration ---------------------------------------------------------
+    #: The site calibration profile that produced ``probabilities`` and ``uncertain`` (None: the
+    #: model card's own calibration).
+    site_profile_id: int | None = None
+    #: The model card's probabilities before the site profile adjusted them (None: no profile,
+    #: so they are ``probabilities``).
+    model_probabilities: dict[str, float] | None = None

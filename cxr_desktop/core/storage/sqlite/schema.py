@@ -111,9 +111,37 @@ def has_fts(conn: sqlite3.Connection | sqlite3.Cursor) -> bool:
     return row is not None
 
 
+def _v4_site_calibration(cur: sqlite3.Cursor) -> None:
+    """Issue 12: site calibration profiles (``site_profiles``, never deleted: rolling back marks
+    one), and which profile produced each new reading. Old readings are left as they are: NULL
+    in both new columns means the model card's own calibration, as it was."""
+    for statement in split_sql(SQL_SITE_PROFILES):
+        cur.execute(statement)
+    cur.execute("ALTER TABLE readings ADD COLUMN site_profile_id INTEGER")
+    cur.execute("ALTER TABLE readings ADD COLUMN model_probabilities TEXT")
+
+
+SQL_SITE_PROFILES = """
+CREATE TABLE site_profiles (
+    id INTEGER PRIMARY KEY,
+    created_utc TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    model_sha256 TEXT NOT NULL,
+    temperature REAL NOT NULL CHECK (temperature > 0),
+    offsets TEXT NOT NULL,
+    uncertain_below REAL NOT NULL CHECK (uncertain_below >= 0 AND uncertain_below <= 1),
+    n_readings INTEGER NOT NULL,
+    signed_by TEXT NOT NULL CHECK (length(trim(signed_by)) > 0),
+    fit TEXT NOT NULL DEFAULT '{}',
+    rolled_back_utc TEXT,
+    rolled_back_by TEXT
+);
+"""
+
 #: Migration i brings the file from user_version i to i + 1: SQL text or a function of the
 #: cursor, run inside one write transaction.
-MIGRATIONS: list[str | Callable[[sqlite3.Cursor], None]] = [SQL_V1, _v2]
+MIGRATIONS: list[str | Callable[[sqlite3.Cursor], None]] = [SQL_V1, _v2, _v4_site_calibration]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: Columns of ``readings`` in the order the queries select them.
@@ -141,6 +169,9 @@ COLUMNS = (
     "reviewed_utc",
     "ood_reason",
     "cautions",
+    # issue 12: site calibration
+    "site_profile_id",
+    "model_probabilities",
 )
 #: Written with every row, never read back as a field (the folded text search looks in).
 SEARCH_COLUMN = "search_text"

@@ -44,7 +44,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> 
 
 
 def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
-    from cxr_desktop.composition import load_classifier, open_store
+    from cxr_desktop.composition import load_classifier, open_store, site_calibration_for
 
     remember_sensitive(*args.files)
     classifier = load_classifier(args.model_dir, threads=args.threads)
@@ -56,6 +56,7 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
     service = ReadingService(classifier, store)
     failed = save_failed = False
     try:
+        service.site = site_calibration_for(classifier, store)  # issue 12
         for name in files:
             start = time.perf_counter()
             try:

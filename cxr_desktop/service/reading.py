@@ -29,6 +29,7 @@ from cxr_desktop.core.storage import HistoryStore, reading_from_prediction
 from cxr_desktop.core.types import Prediction, Reading, XrayImage
 from cxr_desktop.i18n import _
 from cxr_desktop.privacy import describe_file, remember_sensitive
+from cxr_desktop.service.site_calibration import SiteCalibration
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,8 @@ class ReadingService:
         self.store = store
         self._loader = loader or default_loader
         self._full_loader = full_loader or default_loader
+        #: issue 12: the clinic's signed-off calibration, applied after the classifier.
+        self.site = SiteCalibration.off()
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -132,12 +135,14 @@ class ReadingService:
             raise ModelError(_("The AI model is not available, so no second opinion can be given."))
         patient = patient or PatientFields()
         remember_sensitive(patient.patient_id, patient.patient_name)
-        prediction = self.classifier.predict(image)
+        site = self.site.adjust(self.classifier.predict(image))  # issue 12: site calibration
+        prediction = site.prediction
         meta = image.metadata
         pid = meta.patient_id if patient.patient_id is None else patient.patient_id
         name = meta.patient_name if patient.patient_name is None else patient.patient_name
         reading = replace(reading_from_prediction(image, prediction),
-                          patient_id=clean(pid), patient_name=stored_name(name))
+                          patient_id=clean(pid), patient_name=stored_name(name),
+                          **site.reading_fields)
         return Analysis(image, prediction, reading)
 
     def save(self, reading: Reading) -> Reading:

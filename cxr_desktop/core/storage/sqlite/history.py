@@ -24,10 +24,10 @@ from typing import Any, TypeVar
 
 from cxr_desktop import paths
 from cxr_desktop.core.errors import NewerDatabaseError, StorageError
+from cxr_desktop.core.site_profile import SiteProfile
 from cxr_desktop.core.storage.csv_export import write_readings_csv
 from cxr_desktop.core.storage.protocol import StoreInfo
 from cxr_desktop.core.storage.query import UNSET, ReadingQuery, Unset
-from cxr_desktop.core.site_profile import SiteProfile
 from cxr_desktop.core.storage.sqlite import schema, site_profiles, sql
 from cxr_desktop.core.storage.sqlite.connection import (
     check_file,

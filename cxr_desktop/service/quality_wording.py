@@ -6,7 +6,13 @@ from cxr_desktop.i18n import _, format_number, format_percent, ngettext
 from cxr_desktop.service.drift import NAMES, DriftCheck, DriftReport
 from cxr_desktop.service.expected_band import MeanReference
 from cxr_desktop.service.site_calibration import SiteState
-from cxr_desktop.service.site_proposal import NOT_NEEDED, RECOMMENDED, UNREACHABLE, Proposal
+from cxr_desktop.service.site_proposal import (
+    NOT_BETTER,
+    NOT_NEEDED,
+    RECOMMENDED,
+    UNREACHABLE,
+    Proposal,
+)
 from cxr_desktop.service.stats import Proportion
 
 
@@ -82,6 +88,10 @@ def proposal_status(proposal: Proposal) -> str:
     if proposal.status == UNREACHABLE:
         return _("No threshold reaches 99.5% correct among accepted readings at this clinic. Do "
                  "not use a site calibration; refer more readings and ask for help.")
+    if proposal.status == NOT_BETTER:
+        return _("Tried on readings it was not fitted on, this calibration predicts the "
+                 "confirmed findings no better than the model's own, so it cannot be used. Keep "
+                 "the model's own calibration.")
     if proposal.status == NOT_NEEDED:
         return _("The model's own calibration already meets the target at this clinic; a site "
                  "calibration is not needed.")

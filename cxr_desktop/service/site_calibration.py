@@ -4,7 +4,7 @@ off and roll back a profile (for the window and the command line alike).
 Safety rules kept here:
   * a profile is only ever stored by ``sign_off`` with a person's name, from a proposal fitted
     on at least ``MIN_CONFIRMED`` confirmed readings of the model in use, and only when a
-    threshold reached the target;
+    threshold reached the target and cross-validation did not find it worse than the card;
   * the active profile is used for every new reading only when it was made for the loaded
     model's sha256; for another model it is refused and the site is told to recalibrate;
   * a profile is never applied before it is known: ``SiteCalibration.adjust`` waits until the
@@ -169,6 +169,9 @@ def sign_off(store: HistoryStore, proposal: Proposal, signed_by: str,
     if proposal.uncertain_below is None:
         raise SiteCalibrationError(_("No threshold reaches the target at this clinic, so this "
                                      "calibration cannot be used."))
+    if not proposal.can_apply:
+        raise SiteCalibrationError(_("In cross-validation this calibration does no better than "
+                                     "the model's own, so it cannot be used."))
     return store.add_site_profile(SiteProfile(
         id=None, created_utc=utc_now_iso(), model_name=proposal.model_name,
         model_version=proposal.model_version, model_sha256=proposal.model_sha256,

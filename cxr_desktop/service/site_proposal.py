@@ -37,6 +37,7 @@ HIGH_REFERRAL = 0.5
 RECOMMENDED = "recommended"
 NOT_NEEDED = "not_needed"  # the model's own calibration already meets the target here
 UNREACHABLE = "unreachable"  # no threshold reaches the target: do not rely on the AI here
+NOT_BETTER = "not_better"  # in cross-validation it fits the clinic's readings no better
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class Proposal:
 
     @property
     def can_apply(self) -> bool:
-        return self.uncertain_below is not None
+        return self.uncertain_below is not None and self.status != NOT_BETTER
 
     @property
     def high_referral(self) -> bool:
@@ -163,6 +164,25 @@ def _code(model_sha256: str, ids: Sequence[int], calibration: site_fit.Calibrati
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:8].upper()
 
 
+def _status(chosen: float | None, before: Figures, after: Figures) -> str:
+    """UNREACHABLE: no threshold reaches the target. NOT_BETTER: judged on readings it was not
+    fitted on, the site calibration predicts the confirmed findings no better than the model's
+    own (mean negative log-likelihood, a proper score that uses every reading, so it is not at
+    the mercy of the one or two errors a 0.5% rate leaves in a few hundred readings).
+    NOT_NEEDED: the card already meets the target here (counted, with one error added: a
+    uniform prior) and the procedure would not refer fewer. Otherwise RECOMMENDED."""
+    target = site_fit.TARGET_ACCEPTED_CORRECT
+    b = before.accepted_correct
+    if chosen is None:
+        return UNREACHABLE
+    if before.nll is not None and after.nll is not None and after.nll >= before.nll:
+        return NOT_BETTER
+    card_meets = b.n > 0 and (b.n - b.k + 1) / (b.n + 2) <= 1 - target
+    if card_meets and after.referred.k >= before.referred.k:
+        return NOT_NEEDED
+    return RECOMMENDED
+
+
 def propose(readings: Sequence[Reading], labels: Sequence[str], model_name: str,
             model_version: str, model_sha256: str, card_threshold: float) -> Proposal:
     """Fit on ``fit_readings(...)`` (the caller checks ``MIN_CONFIRMED``)."""
@@ -174,15 +194,7 @@ def propose(readings: Sequence[Reading], labels: Sequence[str], model_name: str,
     after_outcome, nested_q = site_fit.nested_outcome(p, y, folds)
     before = Figures.of(p, y, site_fit.outcome(p, y, card_threshold))
     after = Figures.of(nested_q, y, after_outcome)
-    card_meets = (before.accepted_correct.n > 0 and (before.accepted_correct.n
-                  - before.accepted_correct.k + 1) / (before.accepted_correct.n + 2)
-                  <= 1 - site_fit.TARGET_ACCEPTED_CORRECT)
-    if chosen is None:
-        status = UNREACHABLE
-    elif card_meets and after.referred.k >= before.referred.k:
-        status = NOT_NEEDED
-    else:
-        status = RECOMMENDED
+    status = _status(chosen, before, after)
     ids = tuple(int(r.id or 0) for r in readings)
     return Proposal(
         model_name=model_name, model_version=model_version, model_sha256=model_sha256,

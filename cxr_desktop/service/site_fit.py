@@ -158,7 +158,10 @@ def choose_threshold(q: np.ndarray, y: np.ndarray,
     The errors are modelled (``correctness_model``) rather than counted: at a 0.5% error rate a
     few hundred accepted readings hold one or two errors, and a threshold set by counting them
     jumps with each one. The logistic curve uses every reading, so the threshold moves smoothly
-    with the evidence; its price is the assumption that errors thin out as confidence rises."""
+    with the evidence. Its price is an assumption: that the log-odds of being right rise in a
+    straight line with the log-odds of the confidence. Where they bend (errors that do not thin
+    out at the top), the curve can promise too few errors at high confidence; the supervisor
+    sees that in the cross-validated counts of the threshold table and of "after"."""
     intercept, slope = correctness_model(q, y)
     conf = np.clip(q.max(axis=1), 1e-9, 1 - 1e-12)
     error = 1 - 1 / (1 + np.exp(-(intercept + slope * np.log(conf / (1 - conf)))))

@@ -97,6 +97,7 @@ class SiteCalibration:
         self._lock = threading.Lock()
         self._known = threading.Event()
         self._state = state
+        self._failure: str | None = None
         if state is not None:
             self._known.set()
 
@@ -111,7 +112,14 @@ class SiteCalibration:
 
     def set_state(self, state: SiteState) -> None:
         with self._lock:
-            self._state = state
+            self._state, self._failure = state, None
+        self._known.set()
+
+    def set_failed(self, message: str) -> None:
+        """The history could not say which profile is in use: readings are refused (with
+        ``message``) rather than made without the clinic's calibration."""
+        with self._lock:
+            self._state, self._failure = None, message
         self._known.set()
 
     def state(self, timeout_s: float = STATE_TIMEOUT_S) -> SiteState:
@@ -119,7 +127,9 @@ class SiteCalibration:
             raise SiteCalibrationError(_("The site calibration could not be read from the "
                                          "history, so no second opinion is given. Try again."))
         with self._lock:
-            assert self._state is not None
+            if self._state is None:
+                raise SiteCalibrationError(self._failure or _("The site calibration is not "
+                                                              "known."))
             return self._state
 
     def adjust(self, prediction: Prediction) -> AdjustedPrediction:

@@ -32,6 +32,7 @@ from cxr_desktop.ui.patient_edits import PatientEdits
 from cxr_desktop.ui.patient_panel import PatientPanel
 from cxr_desktop.ui.plain import window_title
 from cxr_desktop.ui.prediction_panel import PredictionPanel
+from cxr_desktop.ui.quality_feature import QualityFeature
 from cxr_desktop.ui.reading_pane import ReadingPane
 from cxr_desktop.ui.recent_menu import RecentFilesMenu
 from cxr_desktop.ui.settings import AppSettings
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
                                           lambda: self.current_reading, self)
         self.opener = FileOpener(self, self.settings, self.batch, self.open_file, model_error)
         self._wire()
+        self.quality = QualityFeature(self)  # issue 12: site calibration, drift notice, views
         self.window_state = WindowState(self, self.settings, self.viewer, self.commands.heatmap,
                                         self.opacity_slider)
         self._show_initial_state()

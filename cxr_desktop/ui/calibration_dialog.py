@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -59,7 +60,7 @@ class CalibrationDialog(QDialog):
         layout.addWidget(self.status)
         self.profiles = _table(self, [_("#"), _("Signed off"), _("Model"), _("By"),
                                       _("Rolled back")])
-        self.profiles.setMaximumHeight(110)
+        self.profiles.setMaximumHeight(90)
         layout.addWidget(self.profiles)
         self.fit_button = QPushButton(_("&Fit on the confirmed readings"), self)
         self.fit_button.clicked.connect(self.fit)
@@ -152,15 +153,19 @@ class CalibrationDialog(QDialog):
             temperature=format_number(p.temperature, 3), offsets=offsets,
             threshold=percent(p.uncertain_below), code=p.code))
         _fill(self.compare, [
-            [_("Before: the model's own (uncertain below {threshold})").format(
-                threshold=percent(p.card_threshold)), share(p.before.referred),
+            [_("Before: the model's own"), share(p.before.referred),
              share(p.before.accepted_correct)],
-            [_("After: this site calibration (cross-validated)"), share(p.after.referred),
+            [_("After (cross-validated)"), share(p.after.referred),
              share(p.after.accepted_correct)]])
         _fill(self.thresholds, [
             [percent(r.threshold), share(r.referred), share(r.accepted_correct),
              _("chosen") if r.chosen else (_("model card") if r.model_card else "")]
             for r in p.table])
+        chosen = [i for i, r in enumerate(p.table) if r.chosen]
+        if chosen:
+            self.thresholds.selectRow(chosen[0])
+            self.thresholds.scrollToItem(self.thresholds.item(chosen[0], 0),
+                                         QAbstractItemView.ScrollHint.PositionAtCenter)
         self.verdict.setText(proposal_status(p))
         self._update_buttons()
         self.fitted.emit(p)

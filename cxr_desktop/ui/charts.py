@@ -61,6 +61,23 @@ def _fmt(value: float, percent: bool) -> str:
     return format_percent(value, 0) if percent else f"{value:.2f}"
 
 
+def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
+    """Round tick values (1, 2, 2.5 or 5 times a power of ten) covering low..high."""
+    import math
+
+    span = max(high - low, 1e-9)
+    for step in sorted(m * 10.0**e for e in range(-4, 3) for m in (1, 2, 2.5, 5)):
+        if span / step <= most:
+            break
+    first = math.floor(low / step + 1e-9) * step
+    ticks, v = [], first
+    while v <= high + 1e-9:
+        if v >= low - 1e-9:
+            ticks.append(round(v, 10))
+        v += step
+    return ticks
+
+
 def _y_range(data: ChartData) -> tuple[float, float]:
     values = [v for p in data.points for v in (p.value, p.low, p.high, p.expected) if v is not None]
     values += [v for v in (data.band_top, data.reference, data.shifted) if v is not None]
@@ -76,26 +93,28 @@ def paint_chart(painter: QPainter, rect: QRectF, data: ChartData) -> None:
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.fillRect(rect, QColor("white"))
     font = QFont(painter.font())
-    metrics_h = max(12.0, rect.height() / 22)
+    metrics_h = max(10.0, min(14.0, rect.height() / 24, rect.width() / 48))
     font.setPixelSize(int(metrics_h))
     painter.setFont(font)
+    note_h = metrics_h * 2.8 if data.note else 0.0
     painter.setPen(INK)
     title_rect = QRectF(rect.left() + 8, rect.top() + 4, rect.width() - 16, metrics_h * 1.6)
     painter.drawText(title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                      data.title)
-    plot = QRectF(rect.left() + metrics_h * 3.6, title_rect.bottom() + metrics_h * 0.6,
-                  rect.width() - metrics_h * 4.4, rect.height() - title_rect.height()
-                  - metrics_h * 4.2)
+    top = title_rect.bottom() + metrics_h * 0.6
+    plot = QRectF(rect.left() + metrics_h * 3.6, top, rect.width() - metrics_h * 4.4,
+                  rect.bottom() - top - note_h - metrics_h * 2.9)
     if plot.width() < 20 or plot.height() < 20:
         painter.restore()
         return
     low, high = _y_range(data)
+    ticks = nice_ticks(low, high)
+    low, high = min(low, ticks[0]), max(high, ticks[-1])
 
     def y_at(v: float) -> float:
         return plot.bottom() - (v - low) / (high - low) * plot.height()
 
-    for i in range(5):  # grid and y labels
-        v = low + (high - low) * i / 4
+    for v in nice_ticks(low, high):  # grid and y labels
         painter.setPen(QPen(GRID, 1))
         painter.drawLine(QPointF(plot.left(), y_at(v)), QPointF(plot.right(), y_at(v)))
         painter.setPen(INK)
@@ -142,9 +161,10 @@ def paint_chart(painter: QPainter, rect: QRectF, data: ChartData) -> None:
     painter.drawRect(plot)
     if data.note:
         painter.setPen(QColor("#6b7785"))
-        painter.drawText(QRectF(rect.left() + 8, rect.bottom() - metrics_h * 1.5,
-                                rect.width() - 16, metrics_h * 1.4),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, data.note)
+        painter.drawText(QRectF(rect.left() + 8, rect.bottom() - note_h, rect.width() - 16,
+                                note_h), int(Qt.AlignmentFlag.AlignLeft
+                                             | Qt.AlignmentFlag.AlignBottom
+                                             | Qt.TextFlag.TextWordWrap), data.note)
     painter.restore()
 
 

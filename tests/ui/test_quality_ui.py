@@ -51,7 +51,7 @@ def test_the_notice_appears_for_a_clinic_outside_the_band(qtbot, make_window, ap
     wait_drift(qtbot, window)
     assert window.quality.report.alarm
     notice = window.quality.notice
-    assert notice.isVisible() and "quality view" in notice.label.text()
+    assert notice.isVisible() and "Quality notice" in notice.label.full_text
     assert not notice.toggleViewAction().isVisible()  # it cannot be hidden from a menu
     with qtbot.waitSignal(notice.button.clicked, timeout=1000):
         notice.button.click()
@@ -128,7 +128,7 @@ def test_a_profile_for_another_model_shows_the_recalibrate_notice(qtbot, make_wi
     window = make_window(banded_model)
     wait_drift(qtbot, window)
     assert window.quality.state.refused
-    assert "must recalibrate" in window.quality.notice.label.text()
+    assert "must recalibrate" in window.quality.notice.label.full_text
     window.open_file(str(images["light"]))
     wait_for_reading(qtbot, window)
     assert window.current_reading.site_profile_id is None  # refused: the model's own answer

@@ -60,6 +60,9 @@ def test_a_clinic_like_val_stays_quiet(tmp_path, model, shared_data, val, cache)
         sites.store_confirmed(store, readings, [im.label for im in images])
         drift = drift_now(store, model[1])
         report = clinic_quality(store, model[1]).report
+    print("\nclean clinic: " + "; ".join(f"{c.key} {c.observed:.4f} (top {c.reference.upper:.4f}, "
+                                        f"p={c.p_value:.2g})" for c in drift.checks
+                                        if c.p_value is not None))
     tested = {c.key for c in drift.checks if c.p_value is not None}
     assert {"referral", "not_cxr", "disagreement"} <= tested  # enough readings to tell
     assert not drift.alarm, [(c.key, c.observed, c.p_value) for c in drift.checks]
@@ -75,6 +78,9 @@ def test_an_edge_enhancing_machine_raises_the_notice(tmp_path, model, shared_dat
     with open_history(tmp_path / "h.sqlite3") as store:
         sites.store_confirmed(store, readings, [im.label for im in images])
         result = clinic_quality(store, model[1])
+    print("\nedge-enhancing clinic: " + "; ".join(
+        f"{c.key} {c.observed:.4f} (top {c.reference.upper:.4f}, p={c.p_value:.2g})"
+        for c in result.report.drift.checks if c.p_value is not None))
     assert result.report.drift.alarm
     alarms = {c.key for c in result.report.drift.alarms}
     assert alarms & {"referral", "not_cxr", "disagreement"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from cxr_desktop.core.model_card import load_model_card
 from cxr_desktop.core.storage import open_history
 from cxr_desktop.core.storage.query import ReadingQuery
+from tests.service.sites import month_start
 from tests.service.synthetic import site_readings
 from tests.test_cli import run_main, write_gray_png
 
@@ -37,14 +39,16 @@ def test_quality_on_an_empty_history(capsys, app_home, tiny_model_dir) -> None:
 
 
 def test_quality_figures(capsys, clinic, tiny_model_dir) -> None:
-    code, out, _ = run_main(capsys, "quality", "--json", "--from", "2026-03-01", "--to",
-                            "2026-03-10", "--model-dir", tiny_model_dir)
+    first = month_start()
+    last = first + timedelta(days=9)
+    code, out, _ = run_main(capsys, "quality", "--json", "--from", first.date().isoformat(),
+                            "--to", last.date().isoformat(), "--model-dir", tiny_model_dir)
     obj = json.loads(out)
     assert code == 0 and obj["readings"] == 250  # 25 a day, 10 days
     assert obj["confirmed"]["k"] == 250 and len(obj["confusion"]["counts"]) == 4
     assert obj["per_class"]["Normal"]["sensitivity"]["ci95"][0] <= obj["per_class"]["Normal"][
         "sensitivity"]["estimate"]
-    assert [m["month"] for m in obj["months"]] == ["2026-03"]
+    assert [m["month"] for m in obj["months"]] == [first.strftime("%Y-%m")]
     assert obj["drift"]["checks"][0]["figure"] == "referral"
     code, out, _ = run_main(capsys, "quality", "--model-dir", tiny_model_dir)
     assert code == 0 and "Confusion matrix" in out and "No site calibration" in out

@@ -98,6 +98,7 @@ def _report(name: str, outcome: ReadOutcome, ms: float, as_json: bool) -> None:
             "model": f"{prediction.model_name} {prediction.model_version}",
             "ms": json_float(ms, 2),
         }
+        obj["site_calibration"] = reading.site_profile_id  # issue 12
         if reading.id is not None:
             obj["id"] = reading.id
         emit_json(obj)

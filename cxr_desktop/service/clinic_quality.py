@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from cxr_desktop.core.model_card import ModelCard
 from cxr_desktop.core.storage import HistoryStore, ReadingQuery
@@ -16,6 +17,9 @@ from cxr_desktop.service.expected_band import ExpectedBand, expected_band
 from cxr_desktop.service.quality import QualityReport, quality_report
 from cxr_desktop.service.site_calibration import SiteState, fit_proposal, load_state
 from cxr_desktop.service.site_proposal import Proposal
+
+#: The drift window looks no further back than this (a year), however few readings there are.
+WINDOW_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,9 @@ def drift_now(store: HistoryStore, model: ModelInUse, state: SiteState | None = 
     """The drift test on the newest readings of this model and the profile in use."""
     state = state or load_state(store, model.sha256)
     profile = state.in_use
-    with closing(store.iter_readings(ReadingQuery(descending=True))) as newest_first:
+    since = (datetime.now(timezone.utc) - timedelta(days=WINDOW_DAYS)).date().isoformat()
+    query = ReadingQuery(date_from=since, descending=True)
+    with closing(store.iter_readings(query)) as newest_first:
         recent = window(newest_first, model.sha256, None if profile is None else profile.id)
     return check_drift(recent, model.band.with_site_profile(profile))
 

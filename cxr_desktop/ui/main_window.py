@@ -220,6 +220,8 @@ class MainWindow(QMainWindow):
                 time=local_time(reading.reviewed_utc), finding=confirmed))
         if reading.note:
             lines.append(_("Note: {note}").format(note=reading.note))
+        if reading.site_profile_id is not None:  # issue 12
+            lines.append(_("Adjusted by site calibration #{id}.").format(id=reading.site_profile_id))
         return "\n".join(lines)
 
     def _show_reading(self, reading: Reading) -> None:
@@ -264,6 +266,8 @@ class MainWindow(QMainWindow):
         self.commands.review.setEnabled(True)
         self.history_view.refresh(select_id=reading.id)
         text = _("Saved to the history as reading #{id}.").format(id=reading.id)
+        if reading.site_profile_id is not None:  # issue 12
+            text = self._origin(reading)
         if self.prediction_panel.result is not None:
             self.prediction_panel.show_result(self.prediction_panel.result, text, saved=True)
         self.statusBar().showMessage(text, 8000)

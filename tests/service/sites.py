@@ -43,7 +43,17 @@ STYLES: dict[str, Style] = {
     "equalized": lambda a: np.asarray(ImageOps.equalize(Image.fromarray(a))),
 }
 CLINIC_MIX = {"COVID-19": 0.12, "Normal": 0.80, "Viral_Pneumonia": 0.08}
-MONTH_START = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+
+
+def month_start(months_ago: int = 3) -> datetime:
+    """08:00 UTC on the first day of the month ``months_ago`` before this one: recent enough
+    for the drift test's window (a year), whenever the tests run."""
+    now = datetime.now(timezone.utc)
+    year, month = divmod(now.year * 12 + now.month - 1 - months_ago, 12)
+    return datetime(year, month + 1, 1, 8, 0, tzinfo=timezone.utc)
+
+
+MONTH_START = month_start()
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ calibration (no model, no images)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -22,7 +22,10 @@ def site_readings(n: int, *, seed: int = 0, sharpen: float = 3.0, bias=(1.0, -0.
     calibration (temperature ~ sharpen, offsets ~ -bias / sharpen) is worth fitting. A larger
     ``separation`` makes the true classes easier to tell apart."""
     rng = np.random.default_rng(seed)
-    start = start or datetime(2026, 3, 1, 8, tzinfo=timezone.utc)
+    if start is None:
+        from tests.service.sites import month_start
+
+        start = month_start()
     centres = separation * np.eye(3)
     out = []
     for i in range(n):

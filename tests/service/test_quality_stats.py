@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from datetime import datetime, timezone
 
 import pytest
 
@@ -82,7 +83,8 @@ def test_confusion_sensitivity_ppv_and_other_findings() -> None:
 
 
 def test_months_split_the_period() -> None:
-    readings = site_readings(60, seed=1, per_day=1)  # 1 March to 29 April
+    start = datetime(2026, 3, 1, 8, tzinfo=timezone.utc)
+    readings = site_readings(60, seed=1, per_day=1, start=start)  # 1 March to 29 April
     report = quality_report(readings, ExpectedBand("x"), LABELS)
     assert [m.month for m in report.months] == ["2026-03", "2026-04"]
     assert sum(m.n for m in report.months) == 60

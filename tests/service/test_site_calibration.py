@@ -100,7 +100,8 @@ def test_which_readings_a_fit_uses() -> None:
                 replace(base[3], confirmed_label=None),  # not confirmed
                 replace(base[4], confirmed_label=OTHER_LABEL),  # kept, as an error
                 replace(base[5], file_sha256=base[0].file_sha256,  # the same image read again
-                        created_utc="2026-04-01T00:00:00+00:00")]
+                        created_utc=base[0].created_utc.replace(base[0].created_utc[:4],
+                                                                "2999"))]
     used = fit_readings(readings, SHA)
     assert [r.source_path for r in used] == [base[4].source_path, base[5].source_path]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,9 @@ from cxr_desktop.commands.output import (
     json_float,
     print_error,
     print_line,
+    write_line,
 )
-from cxr_desktop.core.errors import CxrError
+from cxr_desktop.core.errors import CxrError, StorageError
 from cxr_desktop.i18n import _
 from cxr_desktop.privacy import describe_file, redact, remember_sensitive
 from cxr_desktop.service.folders import expand_paths
@@ -44,7 +46,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> 
 
 
 def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
-    from cxr_desktop.composition import load_classifier, open_store, site_calibration_for
+    from cxr_desktop.composition import load_classifier, open_store
 
     remember_sensitive(*args.files)
     classifier = load_classifier(args.model_dir, threads=args.threads)
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
     service = ReadingService(classifier, store)
     failed = save_failed = False
     try:
-        service.site = site_calibration_for(classifier, store)  # issue 12
+        service.site = _site_calibration(classifier, store)  # issue 12
         for name in files:
             start = time.perf_counter()
             try:
@@ -81,6 +83,22 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
         if store is not None:
             store.close()
     return EXIT_ERROR if failed or save_failed else EXIT_OK
+
+
+def _site_calibration(classifier: Any, store: Any) -> Any:
+    """The clinic's site calibration; without --save, a history that cannot be read (a newer
+    version's, a damaged one) does not stop the reading, and the user is told."""
+    from cxr_desktop.composition import site_calibration_for
+    from cxr_desktop.service.site_calibration import SiteCalibration
+
+    try:
+        return site_calibration_for(classifier, store)
+    except StorageError as exc:
+        if store is not None:
+            raise
+        write_line(sys.stderr, _("note: {reason} These results use the AI model's own "
+                                 "calibration, not this clinic's.").format(reason=exc.message))
+        return SiteCalibration.off()
 
 
 def _report(name: str, outcome: ReadOutcome, ms: float, as_json: bool) -> None:

@@ -18,7 +18,8 @@ from cxr_desktop.commands.quality import add_period_arguments, model_in_use
 from cxr_desktop.core.labels import display_label
 from cxr_desktop.i18n import _, format_datetime, format_number
 from cxr_desktop.service.clinic_quality import ModelInUse, proposal_for
-from cxr_desktop.service.quality_wording import percent, proposal_status, share
+from cxr_desktop.service.quality_wording import proposal_status, share
+from cxr_desktop.service.quality_wording import threshold as format_threshold
 from cxr_desktop.service.site_calibration import load_state, roll_back, sign_off
 from cxr_desktop.service.site_proposal import Proposal
 
@@ -139,24 +140,31 @@ def print_proposal(p: Proposal) -> None:
     print_line(_("  confirmed outside the model's classes (counted as errors): {count}").format(
         count=format_number(p.outside_classes)))
     offsets = ", ".join(f"{display_label(k)} {v:+.2f}" for k, v in p.offsets.items())
-    threshold = percent(p.uncertain_below) if p.uncertain_below is not None else "\u2014"
+    threshold = format_threshold(p.uncertain_below)
     print_line(_("Temperature {temperature}; class offsets {offsets}; uncertain below "
                  "{threshold}.").format(temperature=format_number(p.temperature, 3),
                                         offsets=offsets, threshold=threshold))
     print_line(_("Before (the model's own calibration, uncertain below {threshold}): referred "
                  "{referred}; correct among accepted {correct}.").format(
-        threshold=percent(p.card_threshold), referred=share(p.before.referred),
+        threshold=format_threshold(p.card_threshold), referred=share(p.before.referred),
         correct=share(p.before.accepted_correct)))
     print_line(_("After (cross-validated on this clinic's readings): referred {referred}; "
                  "correct among accepted {correct}.").format(
         referred=share(p.after.referred), correct=share(p.after.accepted_correct)))
     print_line(_("Threshold table (cross-validated on this clinic's readings):"))
     for row in p.table:
-        mark = _(" (chosen)") if row.chosen else (_(" (model card)") if row.model_card else "")
-        print_line(_("  uncertain below {threshold}{mark}: referred {referred}; correct among "
-                     "accepted {correct}").format(threshold=percent(row.threshold), mark=mark,
-                                                  referred=share(row.referred),
-                                                  correct=share(row.accepted_correct)))
+        values = dict(threshold=format_threshold(row.threshold), referred=share(row.referred),
+                      correct=share(row.accepted_correct))
+        if row.chosen:
+            line = _("  uncertain below {threshold} (chosen): referred {referred}; correct among "
+                     "accepted {correct}")
+        elif row.model_card:
+            line = _("  uncertain below {threshold} (the model card's threshold): referred "
+                     "{referred}; correct among accepted {correct}")
+        else:
+            line = _("  uncertain below {threshold}: referred {referred}; correct among accepted "
+                     "{correct}")
+        print_line(line.format(**values))
     print_line(proposal_status(p))
     if p.can_apply:
         print_line(_("To use it: cxr-desktop calibrate --apply --proposal {code} --signed-by "

@@ -22,6 +22,13 @@ def percent(value: float | None) -> str:
     return format_percent(value, 1)
 
 
+def threshold(value: float | None) -> str:
+    """A threshold, precise enough to tell neighbouring ones apart: '97.03%'."""
+    if value is None:
+        return "\u2014"
+    return format_percent(value, 2)
+
+
 def share(p: Proportion) -> str:
     """'32.1% (29.0-35.4%), 96 of 300' or a dash when there is nothing to count."""
     if p.n == 0 or p.interval is None:
@@ -56,6 +63,10 @@ def check_sentence(check: DriftCheck) -> str:
         return _("{name}: {observed} of the last {count} readings, above the expected band "
                  "(at most {expected}).").format(name=name, observed=observed,
                                                   count=check.n, expected=expected)
+    if check.observed is not None and check.observed > ref.upper:
+        return _("{name}: {observed} of the last {count} readings, above the expected band "
+                 "(at most {expected}) but not yet clearly more than chance.").format(
+            name=name, observed=observed, count=check.n, expected=expected)
     return _("{name}: {observed} of the last {count} readings, within the expected band "
              "(at most {expected}).").format(name=name, observed=observed, count=check.n,
                                               expected=expected)

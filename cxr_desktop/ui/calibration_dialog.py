@@ -23,7 +23,8 @@ from cxr_desktop.core.labels import display_label
 from cxr_desktop.core.site_profile import SiteProfile
 from cxr_desktop.i18n import _, format_datetime, format_number
 from cxr_desktop.service.clinic_quality import ModelInUse, proposal_for
-from cxr_desktop.service.quality_wording import percent, proposal_status, share
+from cxr_desktop.service.quality_wording import proposal_status, share
+from cxr_desktop.service.quality_wording import threshold as format_threshold
 from cxr_desktop.service.site_calibration import SiteState, load_state, roll_back, sign_off
 from cxr_desktop.service.site_proposal import MIN_CONFIRMED, Proposal
 from cxr_desktop.ui import dialogs
@@ -151,14 +152,14 @@ class CalibrationDialog(QDialog):
             count=format_number(p.n), start=format_datetime(p.first_utc, "short"),
             end=format_datetime(p.last_utc, "short"), outside=format_number(p.outside_classes),
             temperature=format_number(p.temperature, 3), offsets=offsets,
-            threshold=percent(p.uncertain_below), code=p.code))
+            threshold=format_threshold(p.uncertain_below), code=p.code))
         _fill(self.compare, [
             [_("Before: the model's own"), share(p.before.referred),
              share(p.before.accepted_correct)],
             [_("After (cross-validated)"), share(p.after.referred),
              share(p.after.accepted_correct)]])
         _fill(self.thresholds, [
-            [percent(r.threshold), share(r.referred), share(r.accepted_correct),
+            [format_threshold(r.threshold), share(r.referred), share(r.accepted_correct),
              _("chosen") if r.chosen else (_("model card") if r.model_card else "")]
             for r in p.table])
         chosen = [i for i, r in enumerate(p.table) if r.chosen]

@@ -19,6 +19,7 @@ from cxr_desktop.core.inference import Classifier
 from cxr_desktop.core.labels import register_card_names
 from cxr_desktop.core.storage import HistoryStore, open_history
 from cxr_desktop.service.reading import MODEL_MIN_SIDE, ReadingService
+from cxr_desktop.service.site_calibration import SiteCalibration
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ def open_store(location: Path | str | None = None) -> HistoryStore:
     return open_history(location)
 
 
+
+
 def make_decode_guard():
     """Decoding in worker processes under a per-file time limit (starts its workers at once, in
     the background); close it when done."""
@@ -81,3 +84,14 @@ def make_service(classifier: Classifier | None, store: HistoryStore | None,
         full_loader=lambda path: guard.load(path, min_side=VIEWER_MIN_SIDE,
                                             time_limit_s=VIEWER_TIME_LIMIT_S),
     )
+
+
+def site_calibration_for(classifier: Classifier, store: HistoryStore | None) -> SiteCalibration:
+    """Issue 12: the clinic's site calibration for a command, read from ``store``, or from the
+    user's history when there is one (a reading that is not saved uses it too). Raises
+    StorageError when the history cannot be read."""
+    sha = classifier.card.sha256
+    if store is not None or not paths.database_path().is_file():
+        return SiteCalibration.from_store(store, sha)
+    with open_history() as history:
+        return SiteCalibration.from_store(history, sha)

@@ -59,6 +59,7 @@ def reading_json(reading: Reading) -> dict[str, Any]:
         "note": reading.note,
         "confirmed_label": reading.confirmed_label,
         "reviewed_utc": reading.reviewed_utc,
+        "site_calibration": reading.site_profile_id,  # issue 12
     }
 
 

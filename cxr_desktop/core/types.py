@@ -128,3 +128,10 @@ class Reading:
     #: How many times the reading was reviewed, plus one: a review made on an older copy is
     #: refused (``StaleReviewError``) instead of silently overwriting the newer one.
     version: int = 1
+    # -- issue 12: site calibration ---------------------------------------------------------
+    #: The site calibration profile that produced ``probabilities`` and ``uncertain`` (None: the
+    #: model card's own calibration).
+    site_profile_id: int | None = None
+    #: The model card's probabilities before the site profile adjusted them (None: no profile,
+    #: so they are ``probabilities``).
+    model_probabilities: dict[str, float] | None = None

@@ -56,6 +56,11 @@ class WindowActions:
                          tip=_("Search the reading history"))
         self.review = make(_("&Review reading\u2026"), "Ctrl+R",
                            tip=_("Note and confirmed finding for the reading on screen"))
+        # issue 12: quality view and site calibration
+        self.quality = make(_("&Quality at this clinic\u2026"), None,
+                            tip=_("How the AI model does at this clinic, for supervisors"))
+        self.site_calibration = make(_("Site &calibration\u2026"), None,
+                                     tip=_("Adapt the AI model to this clinic, or roll it back"))
         self.about = make(_("&About CXR Desktop and the AI model"),
                           [QKeySequence(Key.HelpContents), "F1"],
                           tip=_("Intended use, limitations and the model card"))
@@ -98,6 +103,9 @@ class WindowActions:
         history = bar.addMenu(_("&History"))
         history.addAction(self.find)
         history.addAction(self.review)
+        history.addSeparator()
+        history.addAction(self.quality)
+        history.addAction(self.site_calibration)
         history.addAction(self.audit_trail)
         settings = bar.addMenu(_("&Settings"))
         settings.addAction(self.clinic_database)

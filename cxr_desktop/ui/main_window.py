@@ -34,6 +34,7 @@ from cxr_desktop.ui.patient_edits import PatientEdits
 from cxr_desktop.ui.patient_panel import PatientPanel
 from cxr_desktop.ui.plain import window_title
 from cxr_desktop.ui.prediction_panel import PredictionPanel
+from cxr_desktop.ui.quality_feature import QualityFeature
 from cxr_desktop.ui.reading_pane import ReadingPane
 from cxr_desktop.ui.recent_menu import RecentFilesMenu
 from cxr_desktop.ui.settings import AppSettings
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.opener = FileOpener(self, self.settings, self.batch, self.open_file, model_error)
         self._wire()
         self.clinic = ClinicFeatures(self)  # issue 15: offline state, clinic database, sign-in
+        self.quality = QualityFeature(self)  # issue 12: site calibration, drift notice, views
         self.window_state = WindowState(self, self.settings, self.viewer, self.commands.heatmap,
                                         self.opacity_slider)
         self._show_initial_state()
@@ -222,6 +224,8 @@ class MainWindow(QMainWindow):
                 time=local_time(reading.reviewed_utc), finding=confirmed))
         if reading.note:
             lines.append(_("Note: {note}").format(note=reading.note))
+        if reading.site_profile_id is not None:  # issue 12
+            lines.append(_("Adjusted by site calibration #{id}.").format(id=reading.site_profile_id))
         return "\n".join(lines)
 
     def _show_reading(self, reading: Reading) -> None:
@@ -266,6 +270,8 @@ class MainWindow(QMainWindow):
         self.commands.review.setEnabled(True)
         self.history_view.refresh(select_id=reading.id)
         text = _("Saved to the history as reading #{id}.").format(id=reading.id)
+        if reading.site_profile_id is not None:  # issue 12
+            text = self._origin(reading)
         if self.prediction_panel.result is not None:
             self.prediction_panel.show_result(self.prediction_panel.result, text, saved=True)
         self.statusBar().showMessage(text, 8000)

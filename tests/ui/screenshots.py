@@ -6,7 +6,8 @@ Without ``$DISPLAY`` the script restarts itself under ``xvfb-run -a``. It uses a
 CXR_DESKTOP_HOME, the shipped model when assets/model has one (else the tiny test model, whose
 answers are meaningless but exercise every state), and the sample X-rays of the shared data
 folder (never copied into the repository). Screenshots: empty window, a COVID-19 sample with its
-heatmap, the history with several readings, the out-of-distribution warning, an uncertain result.
+heatmap, the history with several readings, the out-of-distribution warning, an uncertain result;
+then the quality notice, the quality view and the site calibration dialog of a simulated clinic.
 """
 
 from __future__ import annotations
@@ -185,6 +186,10 @@ def _shoot(out: Path, model_dir: Path) -> int:
     from tests.ui.screenshots_clinic import shoot_clinic  # issue 15's screens
 
     shoot_clinic(app, out, model_dir, normal[0])
+
+    from tests.ui.screenshots_quality import shoot_quality  # issue 12: quality view and notice
+
+    shoot_quality(app, out, model_dir, settle)
     return 0
 
 

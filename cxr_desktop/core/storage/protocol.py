@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from cxr_desktop.core.site_profile import SiteProfile
 from cxr_desktop.core.storage.accounts import Account
 from cxr_desktop.core.storage.audit import AuditEvent, AuditQuery
 from cxr_desktop.core.storage.query import UNSET, ReadingQuery, Unset
@@ -121,3 +122,23 @@ class HistoryStore(Protocol):
         ...
 
     def search_audit(self, query: AuditQuery | None = None) -> list[AuditEvent]: ...
+
+    # -- issue 12: site calibration profiles (never deleted; rolling back stamps one) -------
+
+    def add_site_profile(self, profile: SiteProfile) -> SiteProfile:
+        """Store a signed-off profile (its ``id`` and rollback fields are ignored); returns it
+        with its new id. It becomes the active profile."""
+        ...
+
+    def site_profiles(self) -> list[SiteProfile]:
+        """Every profile ever stored, newest first, rolled back ones included."""
+        ...
+
+    def active_site_profile(self) -> SiteProfile | None:
+        """The newest profile that was not rolled back (whatever model it was made for)."""
+        ...
+
+    def roll_back_site_profile(self, profile_id: int, *, by: str) -> SiteProfile:
+        """Mark an active profile rolled back by ``by`` (now); the previous one, if any, becomes
+        active again. Raises StorageError when there is no such active profile."""
+        ...

@@ -24,13 +24,14 @@ from typing import Any, TypeVar
 
 from cxr_desktop import paths
 from cxr_desktop.core.errors import NewerDatabaseError, StorageError
+from cxr_desktop.core.site_profile import SiteProfile
 from cxr_desktop.core.storage.accounts import Account
 from cxr_desktop.core.storage.audit import AuditEvent, AuditQuery
 from cxr_desktop.core.storage.csv_export import write_readings_csv
 from cxr_desktop.core.storage.protocol import StoreInfo
 from cxr_desktop.core.storage.query import UNSET, ReadingQuery, Unset
 from cxr_desktop.core.storage.reviews import stale_review
-from cxr_desktop.core.storage.sqlite import clinic, schema, sql
+from cxr_desktop.core.storage.sqlite import clinic, schema, site_profiles, sql
 from cxr_desktop.core.storage.sqlite.connection import (
     check_file,
     connect,
@@ -348,3 +349,28 @@ class SqliteHistory:
 
     def search_audit(self, query: AuditQuery | None = None) -> list[AuditEvent]:
         return self._read(lambda conn: clinic.search_audit(conn, query or AuditQuery()))
+
+    # -- issue 12: site calibration profiles ---------------------------------------------------
+
+    def add_site_profile(self, profile: SiteProfile) -> SiteProfile:
+        new_id = self._write(lambda cur: site_profiles.insert(cur, profile))
+        log.info("history: site calibration profile %d stored", new_id)
+        stored = self._read(lambda conn: site_profiles.fetch_one(conn, new_id))
+        if stored is None:  # pragma: no cover - only a damaged file
+            raise StorageError(_("The site calibration could not be saved."), detail=str(new_id))
+        return stored
+
+    def site_profiles(self) -> list[SiteProfile]:
+        return self._read(site_profiles.fetch_all)
+
+    def active_site_profile(self) -> SiteProfile | None:
+        return self._read(site_profiles.fetch_active)
+
+    def roll_back_site_profile(self, profile_id: int, *, by: str) -> SiteProfile:
+        if self._write(lambda cur: site_profiles.roll_back(cur, profile_id, by)) != 1:
+            raise StorageError(_("This site calibration is not in use, so it cannot be rolled back."),
+                               detail=f"profile {profile_id}")
+        log.info("history: site calibration profile %d rolled back", profile_id)
+        profile = self._read(lambda conn: site_profiles.fetch_one(conn, profile_id))
+        assert profile is not None
+        return profile

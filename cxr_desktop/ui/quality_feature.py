@@ -1,0 +1,95 @@
+"""QualityFeature: issue 12 in the main window, wired in one line. It reads the site calibration
+in use (readings wait for it), keeps the drift notice up to date after each saved or reviewed
+reading, and opens the quality view and the site calibration dialog."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+
+from cxr_desktop.service.clinic_quality import ModelInUse, drift_now
+from cxr_desktop.service.drift import DriftReport
+from cxr_desktop.service.quality_wording import notice_text
+from cxr_desktop.service.site_calibration import SiteCalibration, SiteState, load_state
+from cxr_desktop.ui import dialogs
+from cxr_desktop.ui.drift_notice import DriftNotice
+
+log = logging.getLogger(__name__)
+
+
+class QualityFeature(QObject):
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window, self.ops = window, window.ops
+        classifier = window.classifier
+        self.model = ModelInUse.from_card(classifier.card) if classifier is not None else None
+        self.state: SiteState | None = None
+        self.report: DriftReport | None = None
+        usable = self.model is not None and self.ops.available
+        self.site = SiteCalibration() if usable else SiteCalibration.off()
+        window.service.site = self.site  # every reading of this window (and its batch) uses it
+        self.notice = DriftNotice(window)
+        self.notice.openRequested.connect(self.open_quality)
+        commands = window.commands
+        commands.quality.triggered.connect(self.open_quality)
+        commands.site_calibration.triggered.connect(self.open_calibration)
+        commands.quality.setEnabled(usable)
+        commands.site_calibration.setEnabled(usable)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(300)
+        self._timer.timeout.connect(self.refresh)
+        window.controller.readingSaved.connect(lambda _r: self._timer.start())
+        window.history_view.readingChanged.connect(lambda _r: self._timer.start())
+        if window.batch is not None:
+            window.batch.finished.connect(lambda _s: self._timer.start())
+        if usable:
+            self.load_state()
+
+    def load_state(self) -> None:
+        sha = self.model.sha256  # type: ignore[union-attr]
+        self.ops.query(lambda store: load_state(store, sha), self.set_state, self._state_failed,
+                       key="site-state")
+
+    def set_state(self, state: SiteState) -> None:
+        self.state = state
+        self.site.set_state(state)
+        log.info("site calibration: profile %s, refused %s",
+                 state.in_use.id if state.in_use else None, state.refused)
+        self.refresh()
+
+    def _state_failed(self, exc: BaseException) -> None:
+        log.warning("site calibration not read: %s", type(exc).__name__)
+        self.site.set_failed(dialogs.error_text(exc))
+
+    def refresh(self) -> None:
+        """Run the drift test again (latest request wins)."""
+        if self.model is None or not self.ops.available or self.state is None:
+            return
+        model, state = self.model, self.state
+        self.ops.query(lambda store: drift_now(store, model, state), self._drift,
+                       lambda exc: log.warning("drift test failed: %s", type(exc).__name__),
+                       key="drift")
+
+    def _drift(self, report: DriftReport) -> None:
+        self.report = report
+        self.notice.show_text(notice_text(report, self.state))
+
+    def open_quality(self) -> None:
+        if self.model is None or not self.ops.available:
+            return
+        from cxr_desktop.ui.quality_view import QualityView
+
+        self.quality_view = QualityView(self.ops, self.model, self.open_calibration, self.window)
+        self.quality_view.show()
+
+    def open_calibration(self) -> None:
+        if self.model is None or not self.ops.available:
+            return
+        from cxr_desktop.ui.calibration_dialog import CalibrationDialog
+
+        self.calibration_dialog = CalibrationDialog(self.ops, self.model, self.set_state,
+                                                    self.window)
+        self.calibration_dialog.show()

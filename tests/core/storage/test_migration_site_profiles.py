@@ -22,11 +22,13 @@ from cxr_desktop.core.storage.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, _
 V2_FILE = Path(__file__).with_name("data") / "history_v2_for_site_profiles.sqlite3"
 
 
-def raw(path: Path) -> tuple[list[tuple], list[tuple], list[str]]:
+def raw(path: Path, old: list[str] | None = None) -> tuple[list[tuple], list[tuple], list[str]]:
+    """The readings' values in the previous version's columns (``old``; default: all of them
+    now), their images, and every column now."""
     conn = sqlite3.connect(path)
     try:
         columns = [r[1] for r in conn.execute("PRAGMA table_info(readings)")]
-        old = [c for c in columns if c not in ("site_profile_id", "model_probabilities")]
+        old = old or columns
         readings = conn.execute(f"SELECT {', '.join(old)} FROM readings ORDER BY id").fetchall()
         images = conn.execute("SELECT * FROM reading_images ORDER BY reading_id").fetchall()
         return readings, images, columns
@@ -51,7 +53,7 @@ def test_the_previous_history_is_upgraded_in_place_and_loses_nothing(previous_co
         assert history.info().schema_version == SCHEMA_VERSION
         readings = {r.id: r for r in history.iter_readings()}
         assert history.site_profiles() == [] and history.active_site_profile() is None
-    readings_after, images_after, columns_after = raw(previous_copy)
+    readings_after, images_after, columns_after = raw(previous_copy, columns_before)
     assert readings_after == readings_before and images_after == images_before
     assert {"site_profile_id", "model_probabilities"} <= set(columns_after)
     assert sorted(readings) == [1, 2, 3]

@@ -27,14 +27,16 @@ from cxr_desktop.core.errors import NewerDatabaseError, StorageError
 from cxr_desktop.core.storage.csv_export import write_readings_csv
 from cxr_desktop.core.storage.protocol import StoreInfo
 from cxr_desktop.core.storage.query import UNSET, ReadingQuery, Unset
-from cxr_desktop.core.storage.sqlite import schema, sql
+from cxr_desktop.core.storage.safeguards import SAFEGUARD_ERRORS, BackupInfo
+from cxr_desktop.core.storage.sqlite import backup as backups
+from cxr_desktop.core.storage.sqlite import journal, safety, schema, sql
 from cxr_desktop.core.storage.sqlite.connection import (
-    check_file,
     connect,
     connect_read_only,
     prepare_folder,
 )
 from cxr_desktop.core.storage.sqlite.errors import storage_error
+from cxr_desktop.core.storage.sqlite.opening import check_before_connect
 from cxr_desktop.core.storage.sqlite.rows import reading_to_row, row_to_reading
 from cxr_desktop.core.storage.sqlite.schema import COLUMNS, SEARCH_COLUMN, SELECT
 from cxr_desktop.core.storage.sqlite.transaction import write_transaction
@@ -52,18 +54,23 @@ GONE = N_("This reading is no longer in the history.")
 class SqliteHistory:
     """The reading history in one SQLite file. Thread-safe; a ``HistoryStore``."""
 
-    def __init__(self, path: Path | str | None = None) -> None:
+    def __init__(self, path: Path | str | None = None, backup_folder: Path | str | None = None,
+                 *, new_if_missing: bool = False) -> None:
         self.path = Path(path) if path is not None else paths.database_path()
+        self.backup_folder = (Path(backup_folder) if backup_folder is not None
+                              else backups.default_folder(self.path))
         self._write_lock = threading.RLock()
         self._read_lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
         self._read_only = False
+        self._safety_state()
         prepare_folder(self.path)
         try:
-            check_file(self.path)
+            self._notices += check_before_connect(self.path, self.backup_folder,
+                                                  new_if_missing=new_if_missing)
             self._conn = connect(self.path)
-        except NewerDatabaseError:
+        except (NewerDatabaseError, *SAFEGUARD_ERRORS):
             raise
         except StorageError:
             if os.access(self.path.parent, os.W_OK):
@@ -77,6 +84,7 @@ class SqliteHistory:
             else:
                 self._reader = self._conn
             self._indexed = schema.has_fts(self._reader)
+            self._safety_opened()
         except BaseException:
             self.close()
             raise
@@ -99,6 +107,8 @@ class SqliteHistory:
                 raise storage_error(exc, "open", self.path) from exc
             if current >= target and current <= schema.SCHEMA_VERSION:
                 continue
+            if current >= 1:
+                self._backup_before_migration()
             step = functools.partial(schema.migrate_step, target=target, path=self.path)
             self._write(step, action="open")
 
@@ -113,6 +123,7 @@ class SqliteHistory:
     def _write(self, work: Callable[[sqlite3.Cursor], T], action: str = "save") -> T:
         """Run ``work`` in one BEGIN IMMEDIATE transaction; retry while another writer holds it."""
         with self._write_lock:
+            safety.before_write(self)
             return write_transaction(self._require(), work, action, self.path)
 
     def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -132,6 +143,7 @@ class SqliteHistory:
                 except sqlite3.Error:
                     log.warning("history: closing a connection failed", exc_info=True)
             self._conn = self._reader = None
+            journal.unregister(getattr(self, "_ids", journal.FileIds(None, None, None)).main, self)
 
     def __enter__(self) -> SqliteHistory:
         return self
@@ -265,8 +277,7 @@ class SqliteHistory:
     # -- snapshots and export ----------------------------------------------------------------
 
     def _snapshot(self) -> sqlite3.Connection:
-        self._require()
-        return connect_read_only(self.path) if self._read_only else connect(self.path)
+        return safety.open_extra(self, read_only=False)
 
     def iter_readings(self, query: ReadingQuery | None = None) -> Iterator[Reading]:
         query = query or ReadingQuery(descending=False)
@@ -281,7 +292,7 @@ class SqliteHistory:
         except sqlite3.Error as exc:
             raise storage_error(exc, "read", self.path) from exc
         finally:
-            conn.close()
+            safety.close_extra(self, conn)
 
     def export_csv(self, path: Path | str, query: ReadingQuery | None = None) -> int:
         query = query or ReadingQuery(descending=False)
@@ -304,6 +315,48 @@ class SqliteHistory:
         except OSError as exc:
             raise storage_error(exc, "export", target) from exc
         finally:
-            conn.close()
+            safety.close_extra(self, conn)
         log.info("history: %d readings exported", written)
         return written
+
+    # -- issue 14: integrity, journal, backups (the work is in sqlite/safety.py) ---------------
+
+    def _safety_state(self) -> None:
+        self._notice_lock = threading.Lock()
+        self._notices: list[StorageError] = []
+        self._stopped: StorageError | None = None  # writes refused (damaged, journal split)
+        self._extra_connections = 0
+        self._ids = journal.FileIds(None, None, None)
+
+    def _safety_opened(self) -> None:
+        self._ids = journal.FileIds.of(self.path)
+        journal.register(self._ids.main, self)
+
+    def _backup_before_migration(self) -> None:
+        if getattr(self, "_migration_backup_done", False):
+            return
+        self._migration_backup_done = True
+        try:
+            safety.make_backup(self, None, backups.BEFORE_MIGRATION, stepped=False)
+        except StorageError as exc:
+            log.error("history: no backup before the update: %s", exc.detail or exc.message)
+            self._notices.append(exc)
+
+    def journal_changed(self) -> bool:
+        """Whether the files are no longer those opened (for other histories of this process)."""
+        return safety.journal_changed(self)
+
+    def notices(self) -> list[StorageError]:
+        return safety.take_notices(self)
+
+    def verify(self) -> list[StorageError]:
+        return safety.verify(self)
+
+    def backup(self, folder: Path | str | None = None, reason: str = "manual") -> BackupInfo:
+        return safety.make_backup(self, Path(folder) if folder is not None else None, reason)
+
+    def backups(self, folder: Path | str | None = None) -> list[BackupInfo]:
+        return backups.list_backups(Path(folder) if folder is not None else self.backup_folder)
+
+    def restore(self, backup: BackupInfo | Path | str) -> BackupInfo:
+        return safety.restore(self, backup)

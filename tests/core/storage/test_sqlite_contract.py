@@ -20,3 +20,4 @@ def open_store(tmp_path: Path):
 def store(open_store):
     with open_store() as opened:
         yield opened
+from tests.core.storage.contract_safeguards import *  # noqa: E402, F403 - issue 14

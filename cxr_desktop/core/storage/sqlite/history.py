@@ -100,6 +100,7 @@ class SqliteHistory:
 
     def _migrate(self) -> None:
         conn = self._require()
+        first = None  # the version the file had: a new file (0) needs no backup
         for target in range(1, schema.SCHEMA_VERSION + 1):
             try:
                 current = int(conn.execute("PRAGMA user_version").fetchone()[0])
@@ -107,7 +108,8 @@ class SqliteHistory:
                 raise storage_error(exc, "open", self.path) from exc
             if current >= target and current <= schema.SCHEMA_VERSION:
                 continue
-            if current >= 1:
+            first = current if first is None else first
+            if first >= 1:
                 self._backup_before_migration()
             step = functools.partial(schema.migrate_step, target=target, path=self.path)
             self._write(step, action="open")

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from cxr_desktop.core.errors import StorageError
 from cxr_desktop.core.storage.safeguards import (
+    BackupInfo,
     DamagedHistoryError,
     HistoryMissingError,
     JournalVanishedError,
@@ -73,6 +74,8 @@ DAMAGED_IN_USE = N_("The reading history is damaged, so it is not used. Close ev
                     "window and start CXR Desktop again to repair it.")
 DAMAGED_READ_ONLY = N_("The reading history is damaged, so it is not used. It cannot be repaired "
                        "because its folder is read-only.")
+RESTORE_PRESENT = N_("The reading history file is back in its place, so the backup was not "
+                     "copied over it. Open the history and restore the backup from there.")
 DAMAGED_NOT_REPAIRED = N_("The reading history is damaged, so it is not used, and it could not be "
                           "repaired: {reason}")
 
@@ -202,3 +205,21 @@ def _refuse_if_journal_deleted(path: Path) -> None:
             raise JournalVanishedError(_(JOURNAL_GONE), detail=f"{path}: journal missing, in use")
         time.sleep(0.1)
 
+
+
+def restore_lost(path: Path, backup: BackupInfo | Path, folder: Path) -> None:
+    """Put ``backup`` in the place of a missing or empty history file (what ``HistoryMissingError``
+    asks the person to do). A journal left beside it is set aside and salvaged first."""
+    info = backups.verified_source(backup)
+    with open_lock(path):
+        if main_state(path) == "present":
+            raise HistoryMissingError(_(RESTORE_PRESENT), detail=f"{path}: present")
+        if journal.held_by_another_process(journal.sidecar(path, journal.SHM_SUFFIX)):
+            raise HistoryMissingError(_(MISSING_IN_USE), detail=f"{path}: journal in use")
+        if journal_holds_data(path):
+            salvage_journal(path, folder)
+        for suffix in (journal.WAL_SUFFIX, journal.SHM_SUFFIX):
+            journal.sidecar(path, suffix).unlink(missing_ok=True)  # empty or salvaged above
+        if main_state(path) == "empty":
+            path.unlink()
+        backups.restore_file(info, path)

@@ -232,7 +232,8 @@ def restore(h: SqliteHistory, backup: BackupInfo | Path | str) -> BackupInfo:
     copy of the history as it was."""
     info = backups.verified_source(backup if isinstance(backup, BackupInfo) else Path(backup))
     for _attempt in range(3):
-        before = h._read(_data_version)
+        with h._write_lock:  # data_version counts other connections' commits, per connection
+            before = _data_version(h._require())
         aside = make_backup(h, None, BEFORE_RESTORE)
         with h._write_lock:
             before_write(h)

@@ -26,10 +26,12 @@ def load_classifier(model_dir: Path | str | None = None, threads: int | None = N
     return classifier
 
 
-def open_store(location: Path | str | None = None) -> HistoryStore:
-    """The reading history (the user's default one when ``location`` is None); raises
-    StorageError."""
-    return open_history(location)
+def open_store(location: Path | str | None = None, *, new_if_missing: bool = False) -> HistoryStore:
+    """The reading history (the user's default one when ``location`` is None), with its backups
+    where the person chose (``service.backups``); raises StorageError."""
+    from cxr_desktop.service.backups import backup_folder
+
+    return open_history(location, backup_folder(location), new_if_missing=new_if_missing)
 
 
 def make_service(classifier: Classifier | None, store: HistoryStore | None) -> ReadingService:

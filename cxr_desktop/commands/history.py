@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from cxr_desktop.commands import history_backups
 from cxr_desktop.commands.output import EXIT_OK, emit_json, json_float, print_line
 from cxr_desktop.core.labels import display_label
 from cxr_desktop.core.patient import shown_name
@@ -17,7 +18,8 @@ from cxr_desktop.service.wording import ResultSummary, one_line
 
 def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> None:
     history = sub.add_parser("history", help=_("list or export the reading history"))
-    history_sub = history.add_subparsers(dest="history_command", metavar="{list,export}")
+    history_sub = history.add_subparsers(dest="history_command",
+                                         metavar="{list,export,backup,restore}")
     history_sub.required = True
     listing = history_sub.add_parser("list", parents=[common], help=_("list recent readings"))
     listing.add_argument("--limit", type=positive_int, default=20, metavar="N",
@@ -35,6 +37,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> 
                         help=_("patient ID, name or note contains"))
     export.add_argument("--label", default=None, metavar="L",
                         help=_("only readings with this result"))
+    history_backups.add_subcommands(history_sub, common)  # issue 14
 
 
 def reading_json(reading: Reading) -> dict[str, Any]:
@@ -72,9 +75,10 @@ def reading_line(reading: Reading) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cxr_desktop.composition import open_store
-
-    with open_store() as store:
+    if args.history_command in ("backup", "restore"):  # issue 14
+        return (history_backups.run_backup if args.history_command == "backup"
+                else history_backups.run_restore)(args)
+    with history_backups.open_cli_store() as store:
         if args.history_command == "list":
             readings = store.search(ReadingQuery(text=args.search, label=args.label, limit=args.limit))
             if args.json:

@@ -44,7 +44,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> 
 
 
 def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
-    from cxr_desktop.composition import load_classifier, open_store
+    from cxr_desktop.commands.history_backups import open_cli_store
+    from cxr_desktop.composition import load_classifier
 
     remember_sensitive(*args.files)
     classifier = load_classifier(args.model_dir, threads=args.threads)
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
     if not files:
         print_error(_("There are no image files to read."))
         return EXIT_ERROR
-    store = open_store() if args.save else None
+    store = open_cli_store() if args.save else None
     service = ReadingService(classifier, store)
     failed = save_failed = False
     try:

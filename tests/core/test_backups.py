@@ -51,6 +51,7 @@ def test_a_backup_is_verified_private_and_described(db: Path) -> None:
 
 
 def test_backups_go_to_the_chosen_folder(db: Path, tmp_path: Path) -> None:
+    (tmp_path / "usb").mkdir()  # the drive is plugged in; its folder for us is made
     usb = tmp_path / "usb" / "cxr"
     with SqliteHistory(db, backup_folder=usb) as h:
         h.add(make_reading())
@@ -180,7 +181,8 @@ def test_a_backup_is_made_before_every_migration(db: Path) -> None:
     assert before.readings == rows
     with SqliteHistory(db) as h:  # nothing to migrate: no new copy
         assert len(h.backups()) == 1
-    with restore_history(db, before) as h:  # the old version's copy restores and is migrated
+    h, _aside = restore_history(db, before)  # the old version's copy restores, is migrated
+    with h:
         assert h.info().schema_version == SCHEMA_VERSION and h.count() == rows
 
 

@@ -129,7 +129,8 @@ def test_empty_main_file_beside_a_journal_is_not_made_a_new_history(db: Path) ->
     assert recovered.reason == "recovered" and recovered.readings == 4
     with pytest.raises(HistoryMissingError):  # still not a new empty one: a backup exists
         SqliteHistory(db)
-    with restore_history(db, recovered) as store:
+    store, _aside = restore_history(db, recovered)
+    with store:
         assert sorted(r.patient_id for r in store.iter_readings()) == [f"k-{i}" for i in range(4)]
         assert sorted(r.id for r in store.iter_readings()) == theirs
 

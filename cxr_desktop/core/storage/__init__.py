@@ -88,9 +88,11 @@ def list_backups(folder: Path | str) -> list[BackupInfo]:
 
 
 def restore_history(location: Path | str | None, backup: BackupInfo | Path | str,
-                    backup_folder: Path | str | None = None) -> HistoryStore:
-    """Restore ``backup`` and return the history open: into the open history when it can be
-    opened, else in the place of its missing or empty file. Raises StorageError."""
+                    backup_folder: Path | str | None = None
+                    ) -> tuple[HistoryStore, BackupInfo | None]:
+    """Restore ``backup``; returns the history, open, and the backup of the history as it was
+    (None when its file was missing). Into the open history when it can be opened, else in the
+    place of its missing or empty file. Raises StorageError."""
     from cxr_desktop.core.storage.sqlite import SqliteHistory
     from cxr_desktop.core.storage.sqlite.opening import restore_lost
 
@@ -101,10 +103,10 @@ def restore_history(location: Path | str | None, backup: BackupInfo | Path | str
         store = SqliteHistory(path, folder)
     except HistoryMissingError:
         restore_lost(path, source, folder)
-        return SqliteHistory(path, folder)
+        return SqliteHistory(path, folder), None
     try:
-        store.restore(source)
+        aside = store.restore(source)
     except BaseException:
         store.close()
         raise
-    return store
+    return store, aside

@@ -41,9 +41,10 @@ from cxr_desktop.core.storage.sqlite.errors import reason_for
 from cxr_desktop.core.storage.sqlite.integrity import run_check, table_counts
 from cxr_desktop.core.storage.times import utc_now_iso
 from cxr_desktop.i18n import N_, _
-from cxr_desktop.private_files import make_private_dir, write_private
+from cxr_desktop.private_files import write_private
 
 log = logging.getLogger("cxr_desktop.core.storage")
+TOLD = {"file_only": True}  # the person is told in a message: the log file only
 
 STEP_PAGES = 2048  # 8 MiB of 4 KiB pages per step
 PAUSE_S = 0.02
@@ -154,7 +155,8 @@ def take_backup(source: sqlite3.Connection, folder: Path, reason: str, history: 
     """A verified copy of what ``source`` sees, in ``folder``. Raises BackupError."""
     when = datetime.now(timezone.utc)
     try:
-        make_private_dir(folder)
+        if not folder.is_dir():  # one level only: never a folder tree under a missing drive
+            folder.mkdir(mode=0o700)
         final = _final_name(folder, when, reason)
     except OSError as exc:
         raise BackupError(_two(NOT_MADE, reason_for(exc)), detail=f"{folder}: {exc}") from exc
@@ -164,7 +166,8 @@ def take_backup(source: sqlite3.Connection, folder: Path, reason: str, history: 
         counts = copy_database(source, partial, stepped=stepped, on_step=on_step)
     except (OSError, sqlite3.Error) as exc:
         _remove(partial)
-        log.warning("backup failed: %s: %s", type(exc).__name__, exc)
+        log.warning("backup failed: %s (errno %s)", type(exc).__name__, getattr(exc, "errno", None),
+                    extra=TOLD)
         raise BackupError(_two(NOT_MADE, reason_for(exc)), detail=f"{folder}: {exc}") from exc
     info = _finish(partial, counts, final, reason, history, when)
     if rotate_after:
@@ -179,7 +182,7 @@ def _finish(partial: Path, counts: dict[str, int] | None, final: Path, reason: s
     problems, version, found = inspect_copy(partial, counts)
     if problems:
         _remove(partial)
-        log.error("backup copy failed its check: %s", "; ".join(problems)[:300])
+        log.error("backup copy failed its check: %s", "; ".join(problems)[:300], extra=TOLD)
         raise BackupError(_two(NOT_MADE, BAD_COPY), detail="; ".join(problems))
     try:
         os.replace(partial, final)

@@ -45,6 +45,7 @@ from cxr_desktop.core.types import Reading
 from cxr_desktop.i18n import N_, _
 
 log = logging.getLogger("cxr_desktop.core.storage")
+TOLD = {"file_only": True}  # the person is told in a message: the log file only
 
 T = TypeVar("T")
 
@@ -338,11 +339,17 @@ class SqliteHistory:
         if getattr(self, "_migration_backup_done", False):
             return
         self._migration_backup_done = True
-        try:
-            safety.make_backup(self, None, backups.BEFORE_MIGRATION, stepped=False)
-        except StorageError as exc:
-            log.error("history: no backup before the update: %s", exc.detail or exc.message)
-            self._notices.append(exc)
+        with self._write_lock:
+            if self._require().execute("SELECT 1 FROM readings LIMIT 1").fetchone() is None:
+                return  # nothing to lose (e.g. another process is creating the history now)
+        for folder in safety.folders(self):
+            try:
+                safety.make_backup(self, folder, backups.BEFORE_MIGRATION, stepped=False)
+                return
+            except StorageError as exc:
+                log.error("history: no backup before the update: %s", type(exc).__name__, extra=TOLD)
+                error = exc
+        self._notices.append(error)
 
     def journal_changed(self) -> bool:
         """Whether the files are no longer those opened (for other histories of this process)."""
@@ -358,7 +365,9 @@ class SqliteHistory:
         return safety.make_backup(self, Path(folder) if folder is not None else None, reason)
 
     def backups(self, folder: Path | str | None = None) -> list[BackupInfo]:
-        return backups.list_backups(Path(folder) if folder is not None else self.backup_folder)
+        places = [Path(folder)] if folder is not None else safety.folders(self)
+        found = [b for place in places for b in backups.list_backups(place)]
+        return sorted(found, key=lambda b: (b.taken_utc, b.path.name), reverse=True)
 
     def restore(self, backup: BackupInfo | Path | str) -> BackupInfo:
         return safety.restore(self, backup)

@@ -114,6 +114,10 @@ def check_before_connect(path: Path, folder: Path, *, new_if_missing: bool = Fal
     """Run the checks above; returns the notices for the person (a repaired file) and raises a
     StorageError when the history must not be opened."""
     state = main_state(path)
+    deadline = time.monotonic() + JOURNAL_WAIT_S
+    while state == "empty" and journal.held_by_another_process(path) and time.monotonic() < deadline:
+        time.sleep(0.05)  # another process is creating it
+        state = main_state(path)
     if state != "present":
         _refuse_if_lost(path, folder, new_if_missing)
         return []
@@ -187,7 +191,8 @@ def _refuse_if_lost(path: Path, folder: Path, new_if_missing: bool) -> None:
                              count).format(count=count)
             raise HistoryMissingError(f"{_(MISSING_JOURNAL)} {found} {_(RESTORE_HOW)}",
                                       detail=f"{path}: {path.name}-wal set aside")
-    if not new_if_missing and backups.list_backups(folder):
+    default = backups.default_folder(path)
+    if not new_if_missing and (backups.list_backups(folder) or backups.list_backups(default)):
         raise HistoryMissingError(f"{_(MISSING_BACKUPS)} {_(RESTORE_HOW)}",
                                   detail=f"{path}: missing or empty; backups in {folder}")
 

@@ -34,6 +34,7 @@ from cxr_desktop.i18n import N_, _, format_datetime, ngettext
 from cxr_desktop.private_files import make_private_dir
 
 log = logging.getLogger("cxr_desktop.core.storage")
+TOLD = {"file_only": True}  # the person is told in a message: the log file only
 
 WAL_HEADER = 32
 WAL_FRAME_HEADER = 24
@@ -105,7 +106,8 @@ def recover_damaged(path: Path, folder: Path, problems: tuple[str, ...]) -> Dama
     """Set the damaged history aside and put a new one, with what could be saved, in its place.
     Returns the notice for the person (it is not raised: the new history is usable)."""
     aside = set_aside(path, f"damaged-{stamp()}")
-    log.error("history damaged (%s); set aside, salvaging", "; ".join(problems)[:300])
+    log.error("history damaged (%s); set aside, salvaging", "; ".join(problems)[:300],
+              extra=TOLD)
     source = _open_source(aside)
     backup = newest_backup(folder)
     partial = path.with_name(f".{path.name}.recovering")
@@ -175,7 +177,8 @@ def salvage_journal(path: Path, folder: Path) -> BackupInfo | None:
     kept = path.with_name(f"{path.name}.{label}{WAL_SUFFIX}")
     os.replace(wal, kept)
     sidecar(path, SHM_SUFFIX).unlink(missing_ok=True)
-    log.error("history file missing or empty beside a journal: journal set aside, salvaging")
+    log.error("history file missing or empty beside a journal: journal set aside, salvaging",
+              extra=TOLD)
     scratch = make_private_dir(path.with_name(f".{path.name}.{label}.scratch"))
     try:
         with open(kept, "rb") as handle:  # the journal, not the database: no lock is involved
@@ -189,18 +192,32 @@ def salvage_journal(path: Path, folder: Path) -> BackupInfo | None:
         source = _open_source(blank)
         if source is None:
             return None
-        make_private_dir(folder)
-        built = folder / f".recovered-{label}.partial"
         try:
+            target = _usable_folder(folder, backups.default_folder(path))
+            built = target / f".recovered-{label}.partial"
             report = _build(source, built, None)
         finally:
             source.close()
         if not report.source_readable:
             built.unlink(missing_ok=True)
             return None
-        return backups.adopt(built, folder, RECOVERED, path)
+        return backups.adopt(built, target, RECOVERED, path)
     except (OSError, sqlite3.Error):
         log.warning("salvaging the journal failed", exc_info=True)
         return None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _usable_folder(*folders: Path) -> Path:
+    """The first of ``folders`` that is there or can be made (one level; a chosen folder on a
+    drive that is not plugged in is skipped for the one beside the history)."""
+    error: OSError | None = None
+    for folder in folders:
+        try:
+            if not folder.is_dir():
+                folder.mkdir(mode=0o700)
+            return folder
+        except OSError as exc:
+            error = exc
+    raise error or OSError("no folder")

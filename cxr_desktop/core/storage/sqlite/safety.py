@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from cxr_desktop.core.storage.sqlite.history import SqliteHistory
 
 log = logging.getLogger("cxr_desktop.core.storage")
+TOLD = {"file_only": True}  # the person is told in a message: the log file only
 
 JOURNAL_PUT_BACK = N_("The journal files of the reading history were deleted by another program "
                       "while CXR Desktop was using it. CXR Desktop put every reading back into the "
@@ -94,7 +95,7 @@ def before_write(h: SqliteHistory) -> None:
 
 def rescue_journal(h: SqliteHistory, change: str) -> None:
     """See the module's docstring. Returns when the history is whole again; raises otherwise."""
-    log.error("history: journal changed while open (%s); rescuing", change)
+    log.error("history: journal changed while open (%s); rescuing", change, extra=TOLD)
     with h._read_lock:
         rescued = _rescue_copy(h)
         now = journal.FileIds.of(h.path)
@@ -115,13 +116,20 @@ def rescue_journal(h: SqliteHistory, change: str) -> None:
         raise h._stopped
 
 
+def folders(h: SqliteHistory) -> list[Path]:
+    """The backup folder, then (when another was chosen) the one beside the history."""
+    default = backups.default_folder(h.path)
+    return [h.backup_folder] + ([default] if default != h.backup_folder else [])
+
+
 def _rescue_copy(h: SqliteHistory) -> BackupInfo | None:
-    try:  # through the write connection: it still sees the deleted journal
-        return backups.take_backup(h._require(), h.backup_folder, RESCUED, h.path,
-                                   stepped=False, rotate_after=False)
-    except BackupError:
-        log.error("history: the rescue copy failed", exc_info=True)
-        return None
+    for folder in folders(h):
+        try:  # through the write connection: it still sees the deleted journal
+            return backups.take_backup(h._require(), folder, RESCUED, h.path,
+                                       stepped=False, rotate_after=False)
+        except BackupError:
+            log.error("history: the rescue copy failed", exc_info=True)
+    return None
 
 
 def journal_changed(h: SqliteHistory) -> bool:
@@ -157,7 +165,8 @@ def verify(h: SqliteHistory) -> list[StorageError]:
     result = full_check(h.path)
     if result.ok is not False:
         return []
-    log.error("history: integrity_check failed: %s", "; ".join(result.problems)[:300])
+    log.error("history: integrity_check failed: %s", "; ".join(result.problems)[:300],
+              extra=TOLD)
     with h._write_lock, h._read_lock:
         if _alone(h) and not h._read_only:
             for conn in {id(c): c for c in (h._reader, h._conn) if c is not None}.values():

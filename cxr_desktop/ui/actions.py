@@ -61,6 +61,10 @@ class WindowActions:
                           tip=_("Intended use, limitations and the model card"))
         self.intended_use = make(_("&Intended use and limitations"), None,
                                  tip=_("What the AI can and cannot do"))
+        self.backup_now = make(_("&Back up the history now"), None,
+                               tip=_("Make a checked copy of the whole history in the backup folder"))
+        self.restore = make(_("Restore from &backup\u2026"), None,
+                            tip=_("See the backups and bring one back"))
         self.heatmap.setChecked(True)
         self.review.setEnabled(False)
 
@@ -88,6 +92,9 @@ class WindowActions:
         history = bar.addMenu(_("&History"))
         history.addAction(self.find)
         history.addAction(self.review)
+        history.addSeparator()
+        history.addAction(self.backup_now)
+        history.addAction(self.restore)
         help_menu = bar.addMenu(_("&Help"))
         help_menu.addAction(self.intended_use)
         help_menu.addAction(self.about)

@@ -47,7 +47,7 @@ def test_storage_public_surface_names_no_database_engine():
     public = set(storage.__all__)
     assert public == {name for name in dir(storage) if not name.startswith("_")} - {
         "annotations", "protocol", "query", "readings", "times", "search_text", "csv_export",
-        "sqlite", "Path"}
+        "sqlite", "Path", "safeguards"}
     assert not any("sqlite" in name.lower() or name.startswith("_") for name in public)
     assert "HistoryStore" in public and "open_history" in public
 

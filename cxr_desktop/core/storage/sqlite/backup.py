@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -160,7 +161,7 @@ def take_backup(source: sqlite3.Connection, folder: Path, reason: str, history: 
         final = _final_name(folder, when, reason)
     except OSError as exc:
         raise BackupError(_two(NOT_MADE, reason_for(exc)), detail=f"{folder}: {exc}") from exc
-    partial = folder / f".{final.name}.partial"
+    partial = folder / f".{final.name}.{os.getpid()}-{threading.get_ident()}.partial"
     try:
         partial.unlink(missing_ok=True)
         counts = copy_database(source, partial, stepped=stepped, on_step=on_step)
@@ -185,7 +186,7 @@ def _finish(partial: Path, counts: dict[str, int] | None, final: Path, reason: s
         log.error("backup copy failed its check: %s", "; ".join(problems)[:300], extra=TOLD)
         raise BackupError(_two(NOT_MADE, BAD_COPY), detail="; ".join(problems))
     try:
-        os.replace(partial, final)
+        final = _claim(partial, final, when, reason)
         info = BackupInfo(final, utc_now_iso(when), found.get("readings", 0), reason, version,
                           final.stat().st_size, found)
         write_manifest(info, history)
@@ -194,6 +195,27 @@ def _finish(partial: Path, counts: dict[str, int] | None, final: Path, reason: s
         raise BackupError(_two(NOT_MADE, reason_for(exc)), detail=f"{final}: {exc}") from exc
     log.info("backup made (%s, %d readings)", reason, info.readings)
     return info
+
+
+def _claim(partial: Path, final: Path, when: datetime, reason: str) -> Path:
+    """Rename ``partial`` to ``final``, or to the next free name: never over another process's
+    backup of the same second (a hard link fails when the name is taken)."""
+    candidate = final
+    for _attempt in range(100):
+        try:
+            os.link(partial, candidate)
+        except FileExistsError:
+            candidate = _final_name(final.parent, when, reason)
+            continue
+        except OSError:  # no hard links here (a FAT USB drive)
+            if candidate.exists():
+                candidate = _final_name(final.parent, when, reason)
+                continue
+            os.replace(partial, candidate)
+            return candidate
+        partial.unlink()
+        return candidate
+    raise FileExistsError(final)
 
 
 def adopt(built: Path, folder: Path, reason: str, history: Path) -> BackupInfo:

@@ -106,6 +106,24 @@ def held_by_another_process(path: Path) -> bool | None:
     return bool(holders)
 
 
+def deleted_journal_sizes(path: Path) -> list[int] | None:
+    """Sizes of the deleted ``-wal`` files of ``path`` that this process still has open (Linux:
+    ``/proc/self/fd``); None when this cannot be known. An empty one holds nothing that the main
+    file lacks (another process checkpointed and truncated it after the deletion)."""
+    fds = Path("/proc/self/fd")
+    if not sys.platform.startswith("linux") or not fds.is_dir():
+        return None
+    target = os.path.join(os.path.realpath(path.parent), path.name + WAL_SUFFIX) + " (deleted)"
+    sizes = []
+    for entry in os.listdir(fds):
+        try:
+            if os.readlink(fds / entry) == target:
+                sizes.append(os.fstat(int(entry)).st_size)
+        except (OSError, ValueError):
+            continue
+    return sizes
+
+
 # -- this process's open histories ------------------------------------------------------------
 
 _lock = threading.Lock()

@@ -186,9 +186,10 @@ def _refuse_if_lost(path: Path, folder: Path, new_if_missing: bool) -> None:
             saved = salvage_journal(path, folder) if journal_holds_data(path) else None
         if not new_if_missing:
             count = saved.readings if saved is not None else 0
-            found = ngettext("{count} reading from it was saved as a backup.",
-                             "{count} readings from it were saved as a backup.",
-                             count).format(count=count)
+            found = ngettext("A backup holding {count} reading was made from it and from the "
+                             "newest backup.",
+                             "A backup holding {count} readings was made from it and from the "
+                             "newest backup.", count).format(count=count)
             raise HistoryMissingError(f"{_(MISSING_JOURNAL)} {found} {_(RESTORE_HOW)}",
                                       detail=f"{path}: {path.name}-wal set aside")
     default = backups.default_folder(path)

@@ -8,7 +8,10 @@
 * ``salvage_journal``: a history whose main file is missing or empty but whose ``-wal`` is not:
   SQLite would delete that journal on opening the empty file. The journal is renamed aside, and
   what it holds is read through SQLite (a copy of it beside a blank main file, in a scratch
-  folder) and saved as a backup of its own, for the person to restore.
+  folder; over a copy of the newest backup when there is one, since the journal holds only the
+  pages written since the last checkpoint), together with every reading of the newest backup
+  that the journal lacks, and saved
+  as a backup of its own ("recovered"), for the person to restore.
 """
 
 from __future__ import annotations
@@ -82,7 +85,8 @@ def _open_source(path: Path) -> sqlite3.Connection | None:
         return None
 
 
-def _build(source: sqlite3.Connection | None, target: Path, backup: BackupInfo | None) -> Salvage:
+def _build(source: sqlite3.Connection | None, target: Path, backup: BackupInfo | None,
+           union: bool = False, extra: tuple[sqlite3.Connection, ...] = ()) -> Salvage:
     backup_conn = None
     if backup is not None:
         try:
@@ -93,7 +97,7 @@ def _build(source: sqlite3.Connection | None, target: Path, backup: BackupInfo |
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)
     try:
-        return salvage_into(source, target, backup_conn)
+        return salvage_into(source, target, backup_conn, union=union, extra=extra)
     except BaseException:
         target.unlink(missing_ok=True)
         raise
@@ -180,25 +184,33 @@ def salvage_journal(path: Path, folder: Path) -> BackupInfo | None:
     log.error("history file missing or empty beside a journal: journal set aside, salvaging",
               extra=TOLD)
     scratch = make_private_dir(path.with_name(f".{path.name}.{label}.scratch"))
+    newest = newest_backup(folder) or newest_backup(backups.default_folder(path))
     try:
         with open(kept, "rb") as handle:  # the journal, not the database: no lock is involved
             header = handle.read(WAL_HEADER)
         page_size = struct.unpack(">I", header[8:12])[0] if len(header) == WAL_HEADER else 0
         if page_size < 512 or page_size > 65536 or page_size & (page_size - 1):
             return None
-        blank = scratch / "journal.sqlite3"
-        blank.write_bytes(bytes(page_size))
-        shutil.copyfile(kept, sidecar(blank, WAL_SUFFIX))
-        source = _open_source(blank)
-        if source is None:
+        blank = scratch / "blank" / "journal.sqlite3"  # the journal over blank pages
+        over = scratch / "over" / "journal.sqlite3"  # and over the newest backup's pages
+        for base in (blank, over) if newest is not None else (blank,):
+            make_private_dir(base.parent)
+            if base is over and newest is not None:
+                shutil.copyfile(newest.path, base)
+            else:
+                base.write_bytes(bytes(page_size))
+            shutil.copyfile(kept, sidecar(base, WAL_SUFFIX))
+        sources = [c for c in (_open_source(blank), _open_source(over) if newest else None) if c]
+        if not sources:
             return None
         try:
             target = _usable_folder(folder, backups.default_folder(path))
             built = target / f".recovered-{label}.partial"
-            report = _build(source, built, None)
+            report = _build(sources[0], built, newest, union=True, extra=tuple(sources[1:]))
         finally:
-            source.close()
-        if not report.source_readable:
+            for conn in sources:
+                conn.close()
+        if not report.source_readable and not report.readings:
             built.unlink(missing_ok=True)
             return None
         return backups.adopt(built, target, RECOVERED, path)

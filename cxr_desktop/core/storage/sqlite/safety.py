@@ -35,7 +35,7 @@ from cxr_desktop.core.storage.safeguards import (
 )
 from cxr_desktop.core.storage.sqlite import backup as backups
 from cxr_desktop.core.storage.sqlite import journal, opening, schema
-from cxr_desktop.core.storage.sqlite.connection import connect
+from cxr_desktop.core.storage.sqlite.connection import connect, connect_read_only
 from cxr_desktop.core.storage.sqlite.integrity import full_check, open_for_check
 from cxr_desktop.i18n import N_, _
 
@@ -109,6 +109,11 @@ def rescue_journal(h: SqliteHistory, change: str) -> None:
                                                        detail=change))
                 log.info("history: journal put back into the main file")
                 return
+        sizes = journal.deleted_journal_sizes(h.path)
+        if now.main == h._ids.main and sizes and not any(sizes) and _alone(h):
+            reconnect(h)  # another process put the journal back first: ours is empty
+            log.info("history: journal put back by another process; reconnected")
+            return
         message = (_(JOURNAL_SPLIT).format(file=rescued.path.name) if rescued is not None
                    else _(JOURNAL_SPLIT_NO_COPY))
         h._stopped = JournalVanishedError(message, detail=change)
@@ -211,7 +216,9 @@ def open_extra(h: SqliteHistory, read_only: bool = True) -> sqlite3.Connection:
     with h._notice_lock:
         h._extra_connections += 1
     try:
-        return open_for_check(h.path) if read_only or h._read_only else connect(h.path)
+        if h._read_only:
+            return connect_read_only(h.path)
+        return open_for_check(h.path) if read_only else connect(h.path)
     except BaseException:
         with h._notice_lock:
             h._extra_connections -= 1

@@ -211,6 +211,28 @@ def _from_backup(backup: sqlite3.Connection, dst: sqlite3.Connection, table: str
     return taken
 
 
+def _add_missing(extra: sqlite3.Connection, dst: sqlite3.Connection, table: str,
+                 report: Salvage) -> None:
+    """Rows of ``extra``'s ``table`` (as far as they can be read) whose rowid the new file does
+    not have yet."""
+    if table not in user_tables(extra) or not _has_rowid(dst, table):
+        return
+    have = {int(r[0]) for r in dst.execute(f'SELECT rowid FROM "{table}"')}
+    columns = [c for c in _columns(dst, table) if c in set(_columns(extra, table))]
+    if not columns:
+        return
+    writer = _Writer(dst, table, columns)
+    taken = 0
+    for row in readable_rows(extra, table, columns):
+        if int(row[0]) not in have and writer.put(tuple(row)):
+            have.add(int(row[0]))
+            taken += 1
+    listed = indexed_ids(extra, table) - have
+    taken += len(_from_backup(extra, dst, table, columns, listed, writer))
+    report.from_backup[table] = report.from_backup.get(table, 0) + taken
+    report.rows[table] = int(dst.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0])
+
+
 def _copy_everything(src: sqlite3.Connection, dst: sqlite3.Connection, report: Salvage) -> None:
     for table in user_tables(dst):
         if table in user_tables(src):
@@ -228,10 +250,13 @@ def _source_version(src: sqlite3.Connection | None) -> int | None:
 
 
 def salvage_into(src: sqlite3.Connection | None, target: Path,
-                 backup: sqlite3.Connection | None) -> Salvage:
+                 backup: sqlite3.Connection | None, *, union: bool = False,
+                 extra: tuple[sqlite3.Connection, ...] = ()) -> Salvage:
     """Build the new history ``target`` (a new, empty file) from what ``src`` (the damaged file,
-    or None when it cannot be opened at all) and, for the rows it lacks, ``backup`` hold. When
-    ``src`` has no readable schema, the backup is copied whole."""
+    or None when it cannot be opened at all) and, for the rows it lacks, ``backup`` hold: the
+    rows its indexes list, or with ``union`` (``src`` is only a journal, the main file is lost)
+    every row of the backup that ``src`` does not have (first those of the ``extra`` sources).
+    When ``src`` has no readable schema, the backup is copied whole."""
     report = Salvage()
     version = _source_version(src)
     report.source_readable = version is not None
@@ -251,8 +276,17 @@ def salvage_into(src: sqlite3.Connection | None, target: Path,
             for table in user_tables(dst):
                 if table in user_tables(src):
                     copy_table(src, dst, table, backup, report)
+                for more in (*extra, *((backup,) if union and backup is not None else ())):
+                    _add_missing(more, dst, table, report)
         elif backup is not None:
-            _copy_everything(backup, dst, report)
+            for more in extra:
+                for table in user_tables(dst):
+                    _add_missing(more, dst, table, report)
+            if union:
+                for table in user_tables(dst):
+                    _add_missing(backup, dst, table, report)
+            else:
+                _copy_everything(backup, dst, report)
         _rebuild_derived(dst)
         dst.execute("COMMIT")
         result = run_check(dst, "PRAGMA integrity_check", None, "integrity")
@@ -267,6 +301,11 @@ def salvage_into(src: sqlite3.Connection | None, target: Path,
 
 def _rebuild_derived(dst: sqlite3.Connection) -> None:
     """The folded search text and the text index, made again from the copied rows."""
+    if READINGS in user_tables(dst) and "probabilities" in _columns(dst, READINGS):
+        try:  # a row read from a page that belongs elsewhere is not a reading
+            dst.execute("DELETE FROM readings WHERE json_valid(probabilities) = 0")
+        except sqlite3.OperationalError:
+            pass  # an SQLite without JSON functions
     if READINGS in user_tables(dst) and "search_text" in _columns(dst, READINGS):
         dst.execute("UPDATE readings SET search_text = cxr_search_text(patient_id, patient_name, note)")
     for (name, sql) in dst.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall():

@@ -322,6 +322,9 @@ def run(ctx: Context) -> list[Figure]:
     kills = 20 if ctx.quick else 60
     writers, per_writer = (2, 50) if ctx.quick else (3, 200)
     trials, rounds, scale = (8, 3, 10_000) if ctx.quick else (30, 10, 100_000)
+    import logging
+
+    logging.disable(logging.CRITICAL)  # the app's expected error logs (repairs) are not output
     with tempfile.TemporaryDirectory(prefix="cxr-durability-") as tmp:
         kill = run_kills(kills, Path(tmp), seed=ctx.seed)
         conc = run_concurrent(writers, per_writer, Path(tmp), seed=ctx.seed)
@@ -329,6 +332,7 @@ def run(ctx: Context) -> list[Figure]:
         journal = safety.run_journal(rounds, Path(tmp), seed=ctx.seed)
         lost = safety.run_lost_main(rounds, Path(tmp), seed=ctx.seed)
         big = run_scale(Path(tmp), scale, ctx.log, seed=ctx.seed)
+    logging.disable(logging.WARNING)  # as bench/__main__ set it
     total = lost_total(kill, conc, damage, journal, lost)
     ctx.details["durability"] = {
         "kills": kill.__dict__,

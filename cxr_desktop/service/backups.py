@@ -67,7 +67,7 @@ def check_folder(folder: Path) -> None:
 
 def made_today(backups: list[BackupInfo], now: datetime | None = None) -> bool:
     today = (now or datetime.now().astimezone()).date()
-    return any(b.reason in (DAILY, MANUAL)
+    return any(b.reason == DAILY
                and datetime.fromisoformat(b.taken_utc).astimezone().date() == today
                for b in backups)
 

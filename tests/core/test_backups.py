@@ -118,7 +118,8 @@ def test_rotation_keeps_7_daily_4_weekly_and_every_rescued_copy(tmp_path: Path) 
     folder.mkdir()
     now = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
     made = {day: _fake(folder, now - timedelta(days=day)) for day in range(60)}
-    second_today = _fake(folder, now - timedelta(hours=1), "manual")
+    second_today = _fake(folder, now - timedelta(hours=1))
+    by_hand = [_fake(folder, now - timedelta(days=d, hours=5), "manual") for d in range(4)]
     migrations = [_fake(folder, now - timedelta(days=d, hours=3), "before-migration")
                   for d in range(5)]
     rescued = _fake(folder, now - timedelta(days=90), "rescued")
@@ -128,8 +129,9 @@ def test_rotation_keeps_7_daily_4_weekly_and_every_rescued_copy(tmp_path: Path) 
     weekly = [p for d, p in made.items() if d >= 7 and p in left]
     assert len(weekly) == 4
     assert [p in left for p in migrations] == [True, True, True, False, False]
+    assert [p in left for p in by_hand] == [True, True, True, False]
     assert rescued in left
-    assert len(left) == 7 + 4 + 3 + 1
+    assert len(left) == 7 + 4 + 3 + 3 + 1
     assert all(backups.manifest_path(p).exists() for p in left)
     assert not [p for p in folder.iterdir() if p.suffix == ".json"
                 and p.with_suffix("") not in left]

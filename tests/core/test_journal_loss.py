@@ -121,7 +121,7 @@ def test_empty_main_file_beside_a_journal_is_not_made_a_new_history(db: Path) ->
     db.write_bytes(b"")  # 0 bytes: SQLite would take it for new and delete the journal
     with pytest.raises(HistoryMissingError) as info:
         SqliteHistory(db)
-    assert "4 readings from it were saved as a backup" in info.value.message
+    assert "A backup holding 4 readings was made from it" in info.value.message
     assert db.stat().st_size == 0  # no new history was made over it
     (kept,) = db.parent.glob("history.sqlite3.orphan-*-wal")
     assert kept.read_bytes() == journal_bytes
@@ -163,3 +163,18 @@ def test_empty_file_with_nothing_beside_it_is_a_new_history(db: Path) -> None:
     db.write_bytes(b"")
     with SqliteHistory(db) as h:
         assert h.count() == 0 and h.notices() == []
+
+
+def test_a_lost_main_file_comes_back_whole_from_its_journal_and_the_last_backup(db: Path) -> None:
+    """The journal holds only what was written since the last checkpoint; the backup the rest."""
+    first = child_saves(db, "old", 3)
+    with SqliteHistory(db) as h:
+        h.backup()
+    theirs = child_saves(db, "new", 2, end="kill")
+    db.unlink()
+    with pytest.raises(HistoryMissingError):
+        SqliteHistory(db)
+    recovered = next(b for b in list_backups(db.parent / "backups") if b.reason == "recovered")
+    store, _aside = restore_history(db, recovered)
+    with store:
+        assert sorted(r.id for r in store.iter_readings()) == sorted(first + theirs)

@@ -7,9 +7,8 @@
   self-contained file, fit for a USB drive), checked with ``PRAGMA integrity_check`` and its row
   counts compared with the snapshot's, and only then renamed to
   ``history-YYYYmmdd-HHMMSS-<reason>.sqlite3`` beside a JSON manifest (date, reason, counts).
-* ``rotate``: 7 daily and 4 weekly copies are kept (a hand-made copy counts as that day's), the
-  last 3 made before a migration and before a restore, and every copy of rescued or recovered
-  readings.
+* ``rotate``: 7 daily and 4 weekly copies are kept, the last 3 made by hand, before a migration
+  and before a restore, and every copy of rescued or recovered readings.
 * ``restore_into``: a verified backup copied into the open history through the backup API: one
   write transaction, seen at once by every connection of every process (the file is not replaced
   under them).
@@ -288,7 +287,7 @@ def rotate(folder: Path) -> list[Path]:
     """Delete copies beyond the rotation (see the module's docstring); returns what went."""
     keep: set[Path] = set()
     backups = list_backups(folder)
-    regular = [b for b in backups if b.reason in (DAILY, MANUAL)]
+    regular = [b for b in backups if b.reason == DAILY]
     days: dict[str, Path] = {}
     for b in regular:  # newest first: the first of each day is that day's copy
         days.setdefault(b.taken_utc[:10], b.path)
@@ -301,7 +300,7 @@ def rotate(folder: Path) -> list[Path]:
             iso = datetime.fromisoformat(b.taken_utc).isocalendar()
             weeks.setdefault((iso[0], iso[1]), b.path)
     keep.update(list(weeks.values())[:KEEP_WEEKLY])
-    for special in (BEFORE_MIGRATION, BEFORE_RESTORE):
+    for special in (MANUAL, BEFORE_MIGRATION, BEFORE_RESTORE):
         keep.update([b.path for b in backups if b.reason == special][:KEEP_SPECIAL])
     keep.update(b.path for b in backups if b.reason not in ROTATED)  # rescued readings stay
     gone = [b.path for b in backups if b.path not in keep]

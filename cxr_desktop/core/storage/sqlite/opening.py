@@ -80,6 +80,11 @@ DAMAGED_NOT_REPAIRED = N_("The reading history is damaged, so it is not used, an
                           "repaired: {reason}")
 
 
+def whole_sentences(*sentences: str) -> str:
+    """Translated sentences, each whole, one after the other."""
+    return " ".join(sentences)
+
+
 def main_state(path: Path) -> str:
     """'missing', 'empty' or 'present' (raises StorageError when it cannot be looked at)."""
     try:
@@ -190,11 +195,11 @@ def _refuse_if_lost(path: Path, folder: Path, new_if_missing: bool) -> None:
                              "newest backup.",
                              "A backup holding {count} readings was made from it and from the "
                              "newest backup.", count).format(count=count)
-            raise HistoryMissingError(f"{_(MISSING_JOURNAL)} {found} {_(RESTORE_HOW)}",
+            raise HistoryMissingError(whole_sentences(_(MISSING_JOURNAL), found, _(RESTORE_HOW)),
                                       detail=f"{path}: {path.name}-wal set aside")
     default = backups.default_folder(path)
     if not new_if_missing and (backups.list_backups(folder) or backups.list_backups(default)):
-        raise HistoryMissingError(f"{_(MISSING_BACKUPS)} {_(RESTORE_HOW)}",
+        raise HistoryMissingError(whole_sentences(_(MISSING_BACKUPS), _(RESTORE_HOW)),
                                   detail=f"{path}: missing or empty; backups in {folder}")
 
 

@@ -210,30 +210,28 @@ def run_journal(rounds: int, folder: Path, per_writer: int = 40, seed: int = 4) 
         stop.set()
         saver.join()
         app.close()
-        expected: dict[int, tuple[str, str]] = {}
-        given: list[int] = []
+        pairs = list(mine.items())  # (id, patient) of every confirmed save, by every process
         for (out, _err), proc in zip(outputs, (writer, late)):
+            expected: dict[int, tuple[str, str]] = {}
             errors: list[str] = []
-            before = len(expected)
             _parse(out.splitlines(), expected, errors)
-            given += [int(line.split()[0]) for line in out.splitlines() if line[:1].isdigit()]
+            pairs += [(rid, pid) for rid, (pid, _sha) in expected.items()]
             if proc is late:
-                report.late_saves += len(expected) - before
+                report.late_saves += len(expected)
                 refused = [e for e in errors if "JournalVanishedError" in e]
                 report.late_opens_refused += bool(refused)
                 errors = [e for e in errors if e not in refused]
             report.errors += errors
-        given += list(mine)
-        report.ids_given_twice += len(given) - len(set(given))
+        ids = [rid for rid, _pid in pairs]
+        report.ids_given_twice += len(ids) - len(set(ids))
         conn = _ro(db)
         present = dict(conn.execute("SELECT id, patient_id FROM readings"))
         check = conn.execute("PRAGMA integrity_check").fetchone()[0]
         conn.close()
         if check != "ok":
             report.integrity.append(f"round {n}: {check}")
-        wanted = {rid: pid for rid, (pid, _sha) in expected.items()} | mine
-        report.confirmed += len(wanted)
-        report.lost += sum(present.get(rid) != pid for rid, pid in wanted.items())
+        report.confirmed += len(pairs)
+        report.lost += sum(present.get(rid) != pid for rid, pid in pairs)
         report.put_back += any((db.parent / "backups").glob("history-*-rescued.sqlite3"))
         report.rounds += 1
     return report
@@ -246,7 +244,8 @@ def run_journal(rounds: int, folder: Path, per_writer: int = 40, seed: int = 4) 
 class LostMainReport:
     rounds: int = 0
     confirmed: int = 0
-    new_empty_made: int = 0
+    new_empty_made: int = 0  # while a journal or a backup was left: must never happen
+    nothing_left: int = 0  # rounds where neither was (a new history is then right)
     kept: int = 0
     lost_keepable: int = 0
     beyond_recovery: int = 0
@@ -274,13 +273,16 @@ def run_lost_main(rounds: int, folder: Path, seed: int = 5) -> LostMainReport:
         expected: dict[int, tuple[str, str]] = {}
         _parse(out.splitlines(), expected, [])
         confirmed = set(old) | set(expected)
+        wal = Path(f"{db}-wal")
+        left = (wal.exists() and wal.stat().st_size > 0) or bool(list_backups(db.parent / "backups"))
         if rng.random() < 0.5:
             db.write_bytes(b"")
         else:
             db.unlink()
         try:
             SqliteHistory(db).close()
-            report.new_empty_made += 1
+            report.new_empty_made += left
+            report.nothing_left += not left
             continue
         except HistoryMissingError:
             pass

@@ -140,7 +140,9 @@ class SqliteHistory:
 
     def close(self) -> None:
         with self._write_lock, self._read_lock:
-            for conn in {id(c): c for c in (self._reader, self._conn) if c is not None}.values():
+            abandoned = {id(c) for c in getattr(self, "_abandoned", ())}  # see safety._abandon
+            for conn in {id(c): c for c in (self._reader, self._conn)
+                         if c is not None and id(c) not in abandoned}.values():
                 try:
                     conn.close()
                 except sqlite3.Error:
@@ -329,6 +331,7 @@ class SqliteHistory:
         self._notices: list[StorageError] = []
         self._stopped: StorageError | None = None  # writes refused (damaged, journal split)
         self._extra_connections = 0
+        self._abandoned: list[sqlite3.Connection] = []  # never closed (safety._abandon)
         self._ids = journal.FileIds(None, None, None)
 
     def _safety_opened(self) -> None:
@@ -349,7 +352,7 @@ class SqliteHistory:
             except StorageError as exc:
                 log.error("history: no backup before the update: %s", type(exc).__name__, extra=TOLD)
                 error = exc
-        self._notices.append(error)
+        safety.notify(self, error)
 
     def journal_changed(self) -> bool:
         """Whether the files are no longer those opened (for other histories of this process)."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
     from cxr_desktop.core.storage.sqlite.history import SqliteHistory
 
 log = logging.getLogger("cxr_desktop.core.storage")
+#: How long a process that finds its journal deleted waits for another one to put it back.
+PUT_BACK_WAIT_S = 5.0
 TOLD = {"file_only": True}  # the person is told in a message: the log file only
 
 JOURNAL_PUT_BACK = N_("The journal files of the reading history were deleted by another program "
@@ -64,6 +67,12 @@ DAMAGED_WHILE_OPEN = N_("The reading history is damaged, so nothing more is save
                         "damaged file aside and save what can be read into a new history.")
 RESTORE_RACE = N_("While the backup was being restored, another window saved a reading. That "
                   "reading may be missing from the restored history.")
+
+
+def notify(h: SqliteHistory, notice: StorageError) -> None:
+    """Keep ``notice`` for the person (``notices()`` hands it out once)."""
+    with h._notice_lock:
+        h._notices.append(notice)
 
 
 def _alone(h: SqliteHistory) -> bool:
@@ -98,27 +107,73 @@ def rescue_journal(h: SqliteHistory, change: str) -> None:
     log.error("history: journal changed while open (%s); rescuing", change, extra=TOLD)
     with h._read_lock:
         rescued = _rescue_copy(h)
-        now = journal.FileIds.of(h.path)
-        nobody_since = now.main == h._ids.main and now.wal is None and now.shm is None
-        if nobody_since and _alone(h):
-            busy = h._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-            if int(busy) == 0:
-                reconnect(h)
-                name = rescued.path.name if rescued is not None else "\u2014"
-                h._notices.append(JournalVanishedError(_(JOURNAL_PUT_BACK).format(file=name),
-                                                       detail=change))
-                log.info("history: journal put back into the main file")
+        deadline = time.monotonic() + PUT_BACK_WAIT_S
+        while True:
+            outcome = _put_back(h)
+            if outcome is not None:
+                if outcome:
+                    name = rescued.path.name if rescued is not None else "\u2014"
+                    notify(h, JournalVanishedError(_(JOURNAL_PUT_BACK).format(file=name),
+                                                   detail=change))
                 return
-        sizes = journal.deleted_journal_sizes(h.path)
-        if now.main == h._ids.main and sizes and not any(sizes) and _alone(h):
-            reconnect(h)  # another process put the journal back first: ours is empty
-            log.info("history: journal put back by another process; reconnected")
-            return
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)  # another process of the same history may be putting it back
         message = (_(JOURNAL_SPLIT).format(file=rescued.path.name) if rescued is not None
                    else _(JOURNAL_SPLIT_NO_COPY))
         h._stopped = JournalVanishedError(message, detail=change)
-        h._notices.append(h._stopped)
+        notify(h, h._stopped)
+        _abandon(h)
         raise h._stopped
+
+
+def _put_back(h: SqliteHistory) -> bool | None:
+    """One try: True when this process checkpointed the journal it holds into the main file and
+    opened the history again, False when another process had done so (the journal this process
+    holds is empty) and it opened the history again, None when neither can be done now."""
+    if not _alone(h):
+        return None
+    now = journal.FileIds.of(h.path)
+    if now.main != h._ids.main:
+        return None
+    if now.wal is None and now.shm is None:  # nobody has opened it since
+        busy = h._require().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if int(busy) == 0:
+            reconnect(h)
+            log.info("history: journal put back into the main file")
+            return True
+        return None
+    sizes = journal.deleted_journal_sizes(h.path)
+    if sizes and not any(sizes):
+        reconnect(h)
+        log.info("history: journal put back by another process; reconnected")
+        return False
+    return None
+
+
+def _abandon(h: SqliteHistory) -> None:
+    """Writing stopped on two diverged journals: the connections of this process must never
+    checkpoint into the main file, nor delete the journal at its path (another process's, with
+    readings only it holds) when they close. SQLite does both when the last connection closes,
+    unless told not to (``SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE``, Python 3.12+); before that, the
+    connections are kept open until the process ends, as a crash would leave them."""
+    for conn in {id(c): c for c in (h._reader, h._conn) if c is not None}.values():
+        setconfig = getattr(conn, "setconfig", None)
+        flag = getattr(sqlite3, "SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE", None)
+        if setconfig is not None and flag is not None:
+            setconfig(flag, True)
+        else:
+            h._abandoned.append(conn)
+            _KEPT_OPEN.append(conn)
+            try:  # one reference more than anything holds: never deallocated, never closed
+                import ctypes
+
+                ctypes.pythonapi.Py_IncRef(ctypes.py_object(conn))
+            except (ImportError, AttributeError, OSError):
+                log.warning("history: could not keep a connection open until the end")
+
+
+_KEPT_OPEN: list[sqlite3.Connection] = []
 
 
 def folders(h: SqliteHistory) -> list[Path]:
@@ -185,10 +240,10 @@ def verify(h: SqliteHistory) -> list[StorageError]:
             finally:
                 reconnect(h)
             if notice is not None:
-                h._notices.append(notice)
+                notify(h, notice)
             return [notice] if notice is not None else []
         h._stopped = DamagedHistoryError(_(DAMAGED_WHILE_OPEN), detail="; ".join(result.problems))
-        h._notices.append(h._stopped)
+        notify(h, h._stopped)
         return [h._stopped]
 
 
@@ -258,7 +313,7 @@ def restore(h: SqliteHistory, backup: BackupInfo | Path | str) -> BackupInfo:
                 continue  # saved into meanwhile: take the copy again
             backups.restore_into(conn, info)
             if _data_version(conn) != before:
-                h._notices.append(StorageError(_(RESTORE_RACE)))
+                notify(h, StorageError(_(RESTORE_RACE)))
             try:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error:

@@ -300,13 +300,19 @@ def salvage_into(src: sqlite3.Connection | None, target: Path,
 
 
 def _rebuild_derived(dst: sqlite3.Connection) -> None:
-    """The folded search text and the text index, made again from the copied rows."""
-    if READINGS in user_tables(dst) and "probabilities" in _columns(dst, READINGS):
-        try:  # a row read from a page that belongs elsewhere is not a reading
+    """Rows that are not readings are dropped (read from a page that belongs elsewhere), then
+    the images of readings that could not be saved (a later reading given that id could not be
+    saved); the folded search text and the text index are made again."""
+    tables = user_tables(dst)
+    columns = _columns(dst, READINGS) if READINGS in tables else []
+    if "probabilities" in columns:
+        try:
             dst.execute("DELETE FROM readings WHERE json_valid(probabilities) = 0")
         except sqlite3.OperationalError:
             pass  # an SQLite without JSON functions
-    if READINGS in user_tables(dst) and "search_text" in _columns(dst, READINGS):
+    if columns and "reading_images" in tables:
+        dst.execute("DELETE FROM reading_images WHERE reading_id NOT IN (SELECT id FROM readings)")
+    if "search_text" in columns:
         dst.execute("UPDATE readings SET search_text = cxr_search_text(patient_id, patient_name, note)")
     for (name, sql) in dst.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall():
         if (sql or "").upper().startswith("CREATE VIRTUAL") and "fts5" in (sql or "").lower():

@@ -236,7 +236,7 @@ def verify(h: SqliteHistory) -> list[StorageError]:
             try:
                 notice = opening.repair(h.path, h.backup_folder, result.problems)
             except DamagedHistoryError as exc:
-                notice = exc
+                notice = h._stopped = exc  # not repaired (in use elsewhere): nothing is written
             finally:
                 reconnect(h)
             if notice is not None:

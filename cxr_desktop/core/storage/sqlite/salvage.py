@@ -83,20 +83,43 @@ def indexed_ids(conn: sqlite3.Connection, table: str) -> set[int]:
     return ids
 
 
+def _probe(conn: sqlite3.Connection, table: str, at: int) -> tuple[bool, int | None]:
+    """(could seek, first rowid >= ``at`` or None)."""
+    try:
+        row = conn.execute(f'SELECT rowid FROM "{table}" WHERE rowid >= ? ORDER BY rowid LIMIT 1',
+                           (at,)).fetchone()
+        return True, None if row is None else int(row[0])
+    except sqlite3.DatabaseError:
+        return False, None
+
+
 def _next_existing(conn: sqlite3.Connection, table: str, start: int) -> int | None:
-    """The first rowid >= ``start`` whose key can be read, skipping damaged pages by growing
-    steps; None when there is none."""
-    step = 1
-    at = start
-    while at <= _HIGHEST:
-        try:
-            row = conn.execute(f'SELECT rowid FROM "{table}" WHERE rowid >= ? ORDER BY rowid LIMIT 1',
-                               (at,)).fetchone()
-            return None if row is None else int(row[0])
-        except sqlite3.DatabaseError:
-            at = start + step
-            step *= 2
-    return None
+    """The first rowid >= ``start`` whose key can be read. Past a damaged page it probes ahead
+    with growing steps, then halves the gap back to the first key that can be reached, so that
+    a readable run just after the damage is not jumped over."""
+    ok, found = _probe(conn, table, start)
+    if ok:
+        return found
+    if start < 0:  # nothing readable from the very start: the app's rowids are positive
+        start = 0
+    failed, step = start, 1
+    while True:
+        at = start + step
+        if at > _HIGHEST:
+            return None
+        ok, found = _probe(conn, table, at)
+        if ok:
+            break
+        failed, step = at, step * 2
+    low, high = failed, at  # seeking ``low`` fails, ``high`` works
+    while high - low > 1:
+        middle = (low + high) // 2
+        ok, maybe = _probe(conn, table, middle)
+        if ok:
+            high, found = middle, maybe
+        else:
+            low = middle
+    return found
 
 
 def readable_rows(conn: sqlite3.Connection, table: str, columns: list[str]) -> Iterator[tuple]:

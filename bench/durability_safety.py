@@ -89,6 +89,7 @@ class DamageReport:
     message_counts_wrong: int = 0
     set_aside_changed: int = 0
     images_silently_changed: int = 0
+    images_lost: int = 0  # readings kept whose images could not be read (or were changed)
     repair_seconds: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -139,6 +140,8 @@ def run_damage(trials: int, folder: Path, readings: int = 200, seed: int = 3) ->
             report.images_silently_changed += len(changed)
             continue
         report.repair_seconds.append(time.perf_counter() - started)
+        report.images_lost += sum(digest != good_images[rid]
+                                  for rid, digest in _images(db, kept & confirmed).items())
         report.detected_at_open += notice in at_open
         report.detected_later += notice in later
         beyond = len(confirmed - kept)

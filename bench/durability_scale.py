@@ -112,7 +112,8 @@ def safety_figures(damage, journal, lost, scale) -> list:
         Figure(section, "damaged: readings lost that SQLite or the backup still had",
                damage.lost_keepable, "", f"of {damage.confirmed} confirmed; "
                f"{damage.beyond_recovery} beyond recovery, counted right in the message: "
-               f"{damage.message_counts_wrong == 0}"),
+               f"{damage.message_counts_wrong == 0}; kept without their images (or with "
+               f"damaged ones): {damage.images_lost}"),
         Figure(section, "damaged file set aside unchanged", "yes" if not damage.set_aside_changed
                else f"{damage.set_aside_changed} changed", "",
                f"repair {_ms(damage.repair_seconds):,} ms at most; errors {len(damage.failures)}"),

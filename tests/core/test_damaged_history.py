@@ -213,3 +213,16 @@ def test_readings_keep_their_fields_through_a_salvage(db: Path) -> None:
         assert h.notices()
         assert list(h.iter_readings()) == before
         assert [r.id for r in h.search(ReadingQuery(text="salvaged"))] == [5]  # index rebuilt
+
+
+def test_readings_kept_without_their_images_are_counted_in_the_message(db: Path) -> None:
+    fill(db, 120)
+    checkpointed(db)
+    leaves = [p for p in table_pages(db, "reading_images")]
+    overwrite(db, leaves[len(leaves) // 2], seed=9)
+    with SqliteHistory(db) as h:
+        (notice,) = h.notices()
+        without = [r.id for r in h.iter_readings() if h.get(r.id).preview_png is None]
+    assert without, "the damaged page held no image"
+    assert f"The images of {len(without)} readings could not be read." in notice.message or (
+        len(without) == 1 and "The images of 1 reading could not be read." in notice.message)

@@ -155,7 +155,7 @@ def damaged_notice(aside: Path, report: Salvage, backup: BackupInfo | None,
         parts.append(ngettext("{count} reading could not be read and is not in the new history.",
                               "{count} readings could not be read and are not in the new history.",
                               report.readings_lost).format(count=report.readings_lost))
-    images = report.partial.get("reading_images", 0) + len(report.lost.get("reading_images", []))
+    images = report.partial.get("reading_images", 0) + report.without_images
     if images:
         parts.append(ngettext("The images of {count} reading could not be read.",
                               "The images of {count} readings could not be read.",

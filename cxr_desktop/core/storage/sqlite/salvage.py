@@ -39,6 +39,7 @@ class Salvage:
     partial: dict[str, int] = field(default_factory=dict)  # rows with some columns unreadable
     from_backup: dict[str, int] = field(default_factory=dict)
     source_readable: bool = True
+    without_images: int = 0  # readings kept whose images row could not be read at all
 
     @property
     def readings(self) -> int:
@@ -311,6 +312,9 @@ def salvage_into(src: sqlite3.Connection | None, target: Path,
             else:
                 _copy_everything(backup, dst, report)
         _rebuild_derived(dst)
+        report.without_images = _without_images(dst)
+        report.rows = {t: int(dst.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0])
+                       for t in user_tables(dst)}
         dst.execute("COMMIT")
         result = run_check(dst, "PRAGMA integrity_check", None, "integrity")
         if result.ok is not True:
@@ -320,6 +324,14 @@ def salvage_into(src: sqlite3.Connection | None, target: Path,
         dst.close()
     log.info("salvage: %s", {t: n for t, n in report.rows.items()})
     return report
+
+
+def _without_images(dst: sqlite3.Connection) -> int:
+    tables = user_tables(dst)
+    if READINGS not in tables or "reading_images" not in tables:
+        return 0
+    return int(dst.execute("SELECT COUNT(*) FROM readings WHERE id NOT IN "
+                           "(SELECT reading_id FROM reading_images)").fetchone()[0])
 
 
 def _rebuild_derived(dst: sqlite3.Connection) -> None:

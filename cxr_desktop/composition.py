@@ -40,11 +40,13 @@ def load_classifier(model_dir: Path | str | None = None, threads: int | None = N
     return classifier
 
 
-def open_store(location: Path | str | None = None) -> HistoryStore:
-    """The reading history (the user's default one when ``location`` is None); raises
-    StorageError."""
+def open_store(location: Path | str | None = None, *, new_if_missing: bool = False) -> HistoryStore:
+    """The reading history (the user's default one when ``location`` is None), with its backups
+    where the person chose (``service.backups``; issue 14), or the clinic server when one is set
+    (issue 15); raises StorageError."""
     from cxr_desktop.core.storage.postgresql import is_database_url
     from cxr_desktop.service import clinic_config  # issue 15: a shared clinic server
+    from cxr_desktop.service.backups import backup_folder
 
     url = location if is_database_url(location) else None
     if location is None:
@@ -54,7 +56,7 @@ def open_store(location: Path | str | None = None) -> HistoryStore:
 
         return open_clinic_history(str(url), clinic_config.outbox_path(),
                                    clinic_config.stored_password() if location is None else None)
-    return open_history(location)
+    return open_history(location, backup_folder(location), new_if_missing=new_if_missing)
 
 
 

@@ -47,6 +47,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> 
 
 
 def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
+    from cxr_desktop.commands.history_backups import open_cli_store
     from cxr_desktop.composition import (
         load_classifier,
         make_decode_guard,
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
     if not files:
         print_error(_("There are no image files to read."))
         return EXIT_ERROR
-    store = open_store() if args.save else None
+    store = open_cli_store() if args.save else None
     guard = make_decode_guard()  # no file keeps the command waiting past its time limit
     service = make_service(classifier, staff.guarded(store) if store is not None else None, guard)
     failed = save_failed = False

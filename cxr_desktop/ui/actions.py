@@ -75,6 +75,10 @@ class WindowActions:
                                 tip=_("Who viewed, reviewed, deleted or exported what, and when"))
         self.lock = make(_("&Lock and sign out"), "Ctrl+L", tip=_("Lock the window until someone "
                                                                   "signs in"))
+        self.backup_now = make(_("&Back up the history now"), None,
+                               tip=_("Make a checked copy of the whole history in the backup folder"))
+        self.restore = make(_("Restore from &backup\u2026"), None,
+                            tip=_("See the backups and bring one back"))
         self.heatmap.setChecked(True)
         self.review.setEnabled(False)
 
@@ -110,6 +114,8 @@ class WindowActions:
         settings = bar.addMenu(_("&Settings"))
         settings.addAction(self.clinic_database)
         settings.addAction(self.staff_accounts)
+        history.addAction(self.backup_now)
+        history.addAction(self.restore)
         help_menu = bar.addMenu(_("&Help"))
         help_menu.addAction(self.intended_use)
         help_menu.addAction(self.about)

@@ -29,6 +29,7 @@ from cxr_desktop.ui.file_opener import FileOpener
 from cxr_desktop.ui.history_actions import HistoryActions
 from cxr_desktop.ui.history_model import local_time
 from cxr_desktop.ui.history_ops import HistoryOps
+from cxr_desktop.ui.history_safety import HistorySafety
 from cxr_desktop.ui.history_view import HistoryView
 from cxr_desktop.ui.patient_edits import PatientEdits
 from cxr_desktop.ui.patient_panel import PatientPanel
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self.patient_edits = PatientEdits(self.patient_panel, self.history_actions,
                                           lambda: self.current_reading, self)
         self.opener = FileOpener(self, self.settings, self.batch, self.open_file, model_error)
+        self.safety = HistorySafety(self.ops, self.runner, self, self.attach_history)
         self._wire()
         self.clinic = ClinicFeatures(self)  # issue 15: offline state, clinic database, sign-in
         self.quality = QualityFeature(self)  # issue 12: site calibration, drift notice, views
@@ -156,6 +158,7 @@ class MainWindow(QMainWindow):
         hv.exportRequested.connect(self.history_actions.export_csv)
         self.history_actions.patientSaved.connect(self._patient_saved)
         self.history_actions.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.safety.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
         if self.batch is not None:
             self.batch.finished.connect(self._batch_finished)
 
@@ -324,6 +327,13 @@ class MainWindow(QMainWindow):
             self.current_reading = updated
             self.patient_panel.bind(updated)
         self.history_view.refresh(select_id=updated.id)
+
+    def attach_history(self, store: HistoryStore) -> None:
+        """A history opened after the start (restored in the place of a lost file)."""
+        self.history = self.ops.store = self.service.store = store
+        self._owns_history = True
+        self.history_error = self.history_actions.history_error = None
+        self.history_view.setEnabled(True)
 
     # ------------------------------------------------------------- view bits
     def _full_screen(self, on: bool) -> None:

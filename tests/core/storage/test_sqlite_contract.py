@@ -22,3 +22,4 @@ def store(open_store):
     with open_store() as opened:
         yield opened
 from tests.core.storage.contract_clinic import *  # noqa: E402,F403 - issue 15
+from tests.core.storage.contract_safeguards import *  # noqa: E402, F403 - issue 14

@@ -52,7 +52,6 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
         load_classifier,
         make_decode_guard,
         make_service,
-        open_store,
     )
 
     remember_sensitive(*args.files)

@@ -31,10 +31,9 @@ from cxr_desktop.core.storage.csv_export import write_readings_csv
 from cxr_desktop.core.storage.protocol import StoreInfo
 from cxr_desktop.core.storage.query import UNSET, ReadingQuery, Unset
 from cxr_desktop.core.storage.reviews import stale_review
-from cxr_desktop.core.storage.sqlite import clinic, schema, site_profiles, sql
 from cxr_desktop.core.storage.safeguards import SAFEGUARD_ERRORS, BackupInfo
 from cxr_desktop.core.storage.sqlite import backup as backups
-from cxr_desktop.core.storage.sqlite import journal, safety
+from cxr_desktop.core.storage.sqlite import clinic, journal, safety, schema, site_profiles, sql
 from cxr_desktop.core.storage.sqlite.connection import (
     connect,
     connect_read_only,

@@ -170,14 +170,17 @@ def heatmap_sanity(classifier, images: np.ndarray, labels: np.ndarray, class_nam
             "lung_region": "two fixed ellipses fitted to the mean val radiograph: " + repr(LUNG_ELLIPSES)}
 
 
-def assess(model_dir: Path, data_dir: Path, suite_limit: int = 0) -> dict:
-    """Val metrics, style-shift suite, source probe and heatmap sanity of a shipped model folder."""
+def assess(model_dir: Path, data_dir: Path, suite_limit: int = 0, split: str = "val") -> dict:
+    """Metrics, style-shift suite, source probe and heatmap sanity of a shipped model folder, on
+    ``val`` or on the calibration split carved from train (``calib``: for choosing between
+    variants without looking at val)."""
     from cxr_desktop.core.inference import Classifier
     from training import evaluate, styles
-    from training.data import LABELS, load_images, read_manifest
+    from training.data import LABELS, carve_by_group, load_images, read_manifest
 
     clf = Classifier(model_dir, threads=2)
-    val = read_manifest(data_dir)["val"]
+    splits = read_manifest(data_dir)
+    val = splits["val"] if split == "val" else carve_by_group(splits["train"], 0.12, 0)[1]
     val.images = load_images(data_dir, val.files, clf.card.preprocess, None)
     metrics, _ = evaluate.evaluate_split(clf, data_dir, val, LABELS)
     idx = np.arange(len(val)) if not suite_limit else np.sort(np.concatenate(
@@ -196,10 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--suite-limit", type=int, default=0, help="images per class for the style suite (0: all)")
+    ap.add_argument("--split", choices=("val", "calib"), default="val",
+                    help="calib: the pipeline's calibration split (carved from train, seed 0, 12%%)")
     args = ap.parse_args(argv)
     from cxr_desktop import paths
 
-    result = assess(args.model, args.data or paths.shared_data_dir() / "cxr3", args.suite_limit)
+    result = assess(args.model, args.data or paths.shared_data_dir() / "cxr3", args.suite_limit, args.split)
     args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({"suite": result["style_suite"]["summary"], "probe": result["source_probe"],
                       "heatmap": result["heatmap_sanity"]}, indent=1))

@@ -19,7 +19,15 @@ import torch
 import torch.nn.functional as F
 
 from cxr_desktop.core.preprocess import PreprocessSpec
-from training.data import LABELS, Split, augment, to_model_input
+from training.augment import style_batch
+from training.data import (
+    LABELS,
+    Split,
+    augment,
+    standardize_batch,
+    standardize_unit,
+    to_model_input,
+)
 from training.model import CxrNet
 
 
@@ -42,6 +50,7 @@ class TrainConfig:
     uniform_weight: float = 0.3
     pediatric_normal_share: float = 0.3  # of the Normal class's loss weight (they are ~13% of Normals)
     ema_decay: float = 0.998
+    style_prob: float = 0.7  # acquisition-style augmentation (training.augment), every class alike
     seed: int = 0
     threads: int = 2
     device: str = "auto"
@@ -95,7 +104,7 @@ def predict_logits(model: CxrNet, images: np.ndarray, spec: PreprocessSpec, devi
     model.eval()
     outs = ([], [], [])
     for i in range(0, len(images), batch):
-        x = to_model_input(torch.from_numpy(images[i:i + batch]), spec).to(device)
+        x = to_model_input(torch.from_numpy(standardize_batch(images[i:i + batch], spec)), spec).to(device)
         x = x.contiguous(memory_format=torch.channels_last)
         for o, t in zip(outs, model(x)):
             o.append(t.float().cpu().numpy())
@@ -132,6 +141,7 @@ def train(cfg: TrainConfig, train_split: Split, val_split: Split, negatives: np.
     steps = n // bs
     total_steps, warmup_steps = steps * cfg.epochs, steps * cfg.warmup_epochs
     gen = torch.Generator().manual_seed(cfg.seed)
+    style_rng = np.random.default_rng(cfg.seed)
     history: list[dict] = []
     start_epoch = 0
     ckpt_path = run_dir / "checkpoint.pt"
@@ -142,6 +152,7 @@ def train(cfg: TrainConfig, train_split: Split, val_split: Split, negatives: np.
             ema.load_state_dict(ckpt["ema"])
             opt.load_state_dict(ckpt["opt"])
             gen.set_state(ckpt["gen"])
+            style_rng.bit_generator.state = ckpt.get("style_rng", style_rng.bit_generator.state)
             history, start_epoch = ckpt["history"], ckpt["epoch"] + 1
             print(f"resumed from {ckpt_path} at epoch {start_epoch}", file=sys.stderr)
         else:
@@ -158,7 +169,10 @@ def train(cfg: TrainConfig, train_split: Split, val_split: Split, negatives: np.
                 g["lr"] = lr
             idx = order[step * bs:(step + 1) * bs]
             neg_idx = torch.randint(0, len(neg_images), (cfg.negatives_per_batch,), generator=gen)
-            x = augment(torch.cat([images[idx], neg_images[neg_idx]]), gen, cfg.aug_strength)
+            raw = torch.cat([images[idx], neg_images[neg_idx]])
+            if cfg.style_prob > 0:
+                raw = torch.from_numpy(style_batch(raw.numpy(), style_rng, cfg.style_prob))
+            x = standardize_unit(augment(raw, gen, cfg.aug_strength), spec)
             if size != spec.input_size:
                 x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
             x = to_model_input(x, spec, already_unit=True).to(device).contiguous(memory_format=torch.channels_last)
@@ -193,7 +207,8 @@ def train(cfg: TrainConfig, train_split: Split, val_split: Split, negatives: np.
         sys.stderr.write("\n")
         print(json.dumps(record), file=sys.stderr)
         torch.save({"config": asdict(cfg), "model": model.state_dict(), "ema": ema.state_dict(),
-                    "opt": opt.state_dict(), "gen": gen.get_state(), "history": history, "epoch": epoch},
+                    "opt": opt.state_dict(), "gen": gen.get_state(),
+                    "style_rng": style_rng.bit_generator.state, "history": history, "epoch": epoch},
                    run_dir / "checkpoint.tmp")
         (run_dir / "checkpoint.tmp").replace(ckpt_path)
     ema = ema.float().cpu().eval().to(memory_format=torch.contiguous_format)

@@ -9,7 +9,13 @@ torch = pytest.importorskip("torch")
 
 from cxr_desktop.core.imaging import load_xray  # noqa: E402
 from cxr_desktop.core.preprocess import PreprocessSpec, preprocess  # noqa: E402
-from training.data import load_images, model_input_np, read_manifest, standardize_batch, to_model_input  # noqa: E402
+from training.data import (  # noqa: E402
+    load_images,
+    model_input_np,
+    read_manifest,
+    standardize_batch,
+    to_model_input,
+)
 
 SPEC = PreprocessSpec(input_size=224, mean=0.4878, std=0.2975, resample="bilinear", intensity="equalize")
 PLAIN = PreprocessSpec(input_size=224, mean=0.5196, std=0.2484, resample="bilinear")

@@ -4,8 +4,10 @@ Applied in training to every class alike (and to the synthetic negatives), so th
 image processing is a class cue: edge enhancement, gamma and LUT curves, equalisation, low and
 high contrast, noise, down-and-up sampling, JPEG, borders and off-centre placement, crops,
 collimation, burned-in text and side markers. Parameters are drawn from continuous ranges, not
-the suite's fixed values. Two families of the suite are held out of training on purpose, so the
-suite also measures styles the model never saw: ``clahe`` and ``quantum_noise``.
+the suite's fixed values. One family of the suite is held out of training on purpose, so the
+suite also measures a style the model never saw: ``quantum_noise`` (signal-dependent noise).
+(CLAHE was held out too in the first pilot run; it moved 41% of adult Normals to COVID-19 there,
+so it is trained on now, as the issue asks for every style of the suite.)
 (Rotation, zoom, blur, brightness and mild noise are in ``training.data.augment``, on tensors.)
 """
 
@@ -16,7 +18,7 @@ from PIL import ImageOps
 
 from training import styles as S
 
-HELD_OUT = ("clahe", "quantum_noise")
+HELD_OUT = ("quantum_noise",)
 
 
 def _unsharp(a, rng):
@@ -75,12 +77,16 @@ def _crop(a, rng):
     return np.asarray(S._pil(a).crop((x, y, x + cw, y + ch)).resize((w, h), S.Image.Resampling.BILINEAR))
 
 
+def _clahe(a, rng):
+    return S.clahe(a, float(rng.uniform(1.0, 4.0)), int(rng.integers(4, 13)))
+
+
 def _collimation(a, rng):
     return S.collimation(bright=bool(rng.integers(2)))(a, rng)
 
 
-FAMILIES = (_unsharp, _unsharp, _gamma, _log, _sigmoid, _equalize, _contrast, _autocontrast, _noise,
-            _down_up, _jpeg, _border, _crop, _collimation, S.burned_text, S.side_marker)
+FAMILIES = (_unsharp, _unsharp, _gamma, _log, _sigmoid, _equalize, _clahe, _contrast, _autocontrast, _noise,
+            _down_up, _jpeg, _border, _crop, _crop, _collimation, _collimation, S.burned_text, S.side_marker)
 
 
 def random_style(a: np.ndarray, rng: np.random.Generator, p: float = 0.7, p_second: float = 0.35) -> np.ndarray:

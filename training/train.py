@@ -35,9 +35,9 @@ from training.model import CxrNet
 class TrainConfig:
     width: int = 32
     blocks: tuple[int, ...] = (1, 2, 2, 1)
-    epochs: int = 40
-    low_res_size: int = 176  # progressive resizing: the first epochs train on smaller images (faster)
-    low_res_fraction: float = 0.55
+    epochs: int = 24
+    low_res_size: int = 160  # progressive resizing: the first epochs train on smaller images (faster)
+    low_res_fraction: float = 0.6
     aug_strength: float = 0.85
     eval_every: int = 2  # val accuracy for the learning curve (selects nothing)
     batch_size: int = 32

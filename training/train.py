@@ -35,7 +35,10 @@ from training.model import CxrNet
 class TrainConfig:
     width: int = 32
     blocks: tuple[int, ...] = (1, 2, 2, 1)
-    epochs: int = 24
+    epochs: int = 22
+    #: Images drawn per epoch, with replacement, in proportion to the class- and age-balanced
+    #: weights (then an unweighted loss); 0: every image once per epoch with a weighted loss.
+    epoch_samples: int = 6000
     low_res_size: int = 160  # progressive resizing: the first epochs train on smaller images (faster)
     low_res_fraction: float = 0.6
     aug_strength: float = 0.85
@@ -138,7 +141,8 @@ def train(cfg: TrainConfig, train_split: Split, val_split: Split, negatives: np.
     images = torch.from_numpy(train_split.images)
     neg_images = torch.from_numpy(negatives)
     n, bs = len(train_split), cfg.batch_size
-    steps = n // bs
+    per_epoch = min(cfg.epoch_samples, n) if cfg.epoch_samples else n
+    steps = max(1, per_epoch // bs)
     total_steps, warmup_steps = steps * cfg.epochs, steps * cfg.warmup_epochs
     gen = torch.Generator().manual_seed(cfg.seed)
     style_rng = np.random.default_rng(cfg.seed)
@@ -161,7 +165,10 @@ def train(cfg: TrainConfig, train_split: Split, val_split: Split, negatives: np.
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
         size = cfg.low_res_size if epoch < int(cfg.epochs * cfg.low_res_fraction) else spec.input_size
-        order = torch.randperm(n, generator=gen)
+        if cfg.epoch_samples:
+            order = torch.multinomial(weights, per_epoch, replacement=True, generator=gen)
+        else:
+            order = torch.randperm(n, generator=gen)
         t0, seen, loss_sum, correct = time.time(), 0, 0.0, 0
         for step in range(steps):
             lr = lr_at(epoch * steps + step, total_steps, warmup_steps, cfg.lr)
@@ -176,7 +183,8 @@ def train(cfg: TrainConfig, train_split: Split, val_split: Split, negatives: np.
             if size != spec.input_size:
                 x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
             x = to_model_input(x, spec, already_unit=True).to(device).contiguous(memory_format=torch.channels_last)
-            y, w = labels[idx].to(device), weights[idx].to(device)
+            y = labels[idx].to(device)
+            w = torch.ones(len(idx), device=device) if cfg.epoch_samples else weights[idx].to(device)
             with torch.autocast(device.type, dtype=autocast_dtype):
                 logits, outlier, _ = model(x)
             logits, outlier = logits.float(), outlier.float()

@@ -254,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def small_suite_indices(val: Split, per_class: int = 10) -> np.ndarray:
+    return np.sort(np.concatenate([np.flatnonzero(val.labels == c)[:per_class] for c in range(len(LABELS))]))
+
+
 def evaluate_shipped(args, out: Path, fp32_dir: Path, data_dir: Path, val: Split, calib: Split, model,
                      int8_path: Path) -> dict:
     """Every figure of the shipped int8 model, through the app's own loader and Classifier."""
@@ -283,6 +287,8 @@ def evaluate_shipped(args, out: Path, fp32_dir: Path, data_dir: Path, val: Split
     idx = np.arange(len(val)) if not args.suite_limit else np.sort(np.concatenate(
         [np.flatnonzero(val.labels == c)[:args.suite_limit] for c in range(len(LABELS))]))
     suite = styles.run_suite(clf, val.images[idx], val.labels[idx], val.pediatric[idx])
+    small = small_suite_indices(val)  # what tests/training/test_style_suite.py re-runs on the shipped model
+    suite_small = styles.run_suite(clf, val.images[small], val.labels[small], val.pediatric[small])
     heat = assess.heatmap_sanity(clf, val.images, val.labels)
     np.save(args.work / "mean_cam_covid.npy", heat.pop("mean_map"))
     return {
@@ -302,6 +308,7 @@ def evaluate_shipped(args, out: Path, fp32_dir: Path, data_dir: Path, val: Split
                         "real non-X-rays": real["scores"]},
         },
         "style_suite": suite,
+        "style_suite_small": suite_small,
         "source_probe": assess.source_probe(int8_path, val, clf.card.preprocess),
         "heatmap_sanity": heat,
         "samples_full_resolution": samples,

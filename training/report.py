@@ -67,6 +67,26 @@ def _bias_text(m: dict) -> str:
     return ", ".join(f"{k.replace('_', ' ')} {v:+.3f}" for k, v in bias.items()) or "none"
 
 
+def _changes(m: dict) -> str:
+    if not m.get("before"):
+        return """## Known weakness: image processing (style shift)
+This model was trained before the style-shift suite existed, without acquisition-style augmentation.
+Every adult Normal in its training data comes from one collection processed one way, so "not that
+collection's look" pushes it towards COVID-19: the suite below shows how far (edge enhancement, CLAHE,
+sigmoid curves and off-centre crops move many adult Normals to COVID-19). Read its answer on a
+radiograph from another hospital with that in mind."""
+    return f"""## What changed from v1, and why
+v1 had learnt a shortcut: every adult Normal comes from one collection processed one way, so
+"not that collection's look" meant COVID-19 (edge enhancement made 18% of adult Normals COVID-19).
+This model is trained with the acquisition styles of the suite below as augmentation on every class
+alike (random parameters, never the suite's values), with intensity standardisation in the app's own
+preprocessing (`{m.get('training', {}).get('intensity', 'none')}`: histogram equalisation of the squashed image, so any monotonic
+contrast curve gives nearly the same input), with the 2,500 `train_extra` adult Normals, and with the
+out-of-distribution statistics fitted on clean and styled training images.
+
+{report_shift.val_before_after(m)}"""
+
+
 def model_card_markdown(m: dict) -> str:
     v, pc = m["val"], m["val"]["per_class"]
     probe = v["age_shortcut_probe"]
@@ -102,16 +122,7 @@ the int8 model exactly as shipped, through the app's own loader and `Classifier`
 previous model (v1) are shown beside them where both were measured the same way
 (`python -m training.assess`, kept in `before_v1.json`).
 
-## What changed from v1, and why
-v1 had learnt a shortcut: every adult Normal comes from one collection processed one way, so
-"not that collection's look" meant COVID-19 (edge enhancement made 18% of adult Normals COVID-19).
-This model is trained with the acquisition styles of the suite below as augmentation on every class
-alike (random parameters, never the suite's values), with intensity standardisation in the app's own
-preprocessing (`{m.get('training', {}).get('intensity', 'none')}`: histogram equalisation of the squashed image, so any monotonic
-contrast curve gives nearly the same input), with the 2,500 `train_extra` adult Normals, and with the
-out-of-distribution statistics fitted on clean and styled training images.
-
-{report_shift.val_before_after(m)}
+{_changes(m)}
 
 ## Style-shift suite (`training/styles.py`, `val`, seeded)
 Each `val` image processed the way another machine might (fixed parameters, fixed seed), through the

@@ -119,7 +119,8 @@ def heatmap_sanity(mean_map: np.ndarray, lung: np.ndarray, shares: dict[str, flo
     a.imshow(mean_map, cmap="inferno")
     a.contour(lung, levels=[0.5], colors="cyan", linewidths=1)
     a.set_title("mean COVID-19 CAM (this model)\ncyan: lung-field estimate"), a.axis("off")
-    b.bar(list(shares), [v * 100 for v in shares.values()], color=["#bbbbbb", "#1f77b4", "#2ca02c"][: len(shares)])
+    colours = [{"before (v1)": "#bbbbbb", "this model": "#1f77b4"}.get(k, "#2ca02c") for k in shares]
+    b.bar(list(shares), [v * 100 for v in shares.values()], color=colours)
     b.set_ylabel("% of CAM mass inside the lung fields"), b.set_ylim(0, 100)
     for i, v in enumerate(shares.values()):
         b.text(i, v * 100 + 1, f"{v:.0%}", ha="center")

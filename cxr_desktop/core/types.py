@@ -29,6 +29,10 @@ class ImageMetadata:
     modality: str | None = None
     body_part: str | None = None
     view_position: str | None = None
+    #: DICOM PatientAge as written (Age String, e.g. "007Y", "018M"), and PatientBirthDate
+    #: (YYYYMMDD): raw text; ``core.reading_limits`` interprets them.
+    patient_age: str | None = None
+    patient_birth_date: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,7 +80,8 @@ class Prediction:
     #: Why the image was judged not a frontal chest X-ray, in words for the user (None: accepted,
     #: or the model's own gate said so without a more specific reason).
     ood_reason: str | None = None
-    #: Limits of the model that apply to this image (e.g. a child's X-ray), whole sentences.
+    #: Whole sentences for the user about limits of the model for this image (e.g. a child's
+    #: X-ray: see ``core.reading_limits``); shown with the result and stored with the reading.
     cautions: tuple[str, ...] = ()
 
     @property

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cxr_desktop.core.errors import StorageError
+from cxr_desktop.core.site_profile import SiteProfile
 from cxr_desktop.core.storage.accounts import Account
 from cxr_desktop.core.storage.audit import AuditEvent, AuditQuery
 from cxr_desktop.core.storage.csv_export import write_readings_csv
-from cxr_desktop.core.storage.postgresql import clinic, schema, sql
+from cxr_desktop.core.storage.postgresql import clinic, schema, site_profiles, sql
 from cxr_desktop.core.storage.postgresql.address import parse_address
 from cxr_desktop.core.storage.postgresql.connection import connect, usable
 from cxr_desktop.core.storage.postgresql.errors import is_unreachable, storage_error
@@ -367,3 +368,24 @@ class PostgresHistory:
 
     def search_audit(self, query: AuditQuery | None = None) -> list[AuditEvent]:
         return self._read(lambda cur: clinic.search_audit(cur, query or AuditQuery()))
+
+    # -- issue 12: site calibration profiles (postgresql/site_profiles.py) ---------------------
+
+    def add_site_profile(self, profile: SiteProfile) -> SiteProfile:
+        stored = self._write(lambda cur: site_profiles.add(cur, profile))
+        log.info("clinic history: site calibration profile %d stored", stored.id)
+        return stored
+
+    def site_profiles(self) -> list[SiteProfile]:
+        return self._read(site_profiles.fetch_all)
+
+    def active_site_profile(self) -> SiteProfile | None:
+        return self._read(site_profiles.fetch_active)
+
+    def roll_back_site_profile(self, profile_id: int, *, by: str) -> SiteProfile:
+        profile = self._write(lambda cur: site_profiles.roll_back(cur, profile_id, by))
+        if profile is None:
+            raise StorageError(_("This site calibration is not in use, so it cannot be rolled back."),
+                               detail=f"profile {profile_id}")
+        log.info("clinic history: site calibration profile %d rolled back", profile_id)
+        return profile

@@ -1,7 +1,10 @@
 """``GuardedHistory``: the history as the person signed in may use it (issue 15). Every call is
 checked against their role (``service.accounts``) and what they do is written to the audit
-trail: each view of a reading, save, review, patient correction, deletion and export. With
-accounts off it only passes calls through."""
+trail: each view of a reading, save, review, patient correction, deletion and export, and
+(issue 12) each site calibration fitted, signed off or rolled back and each quality view; the
+use cases made of several calls (a fit, the quality figures) ask ``authorize`` first. Reading
+which site calibration is in use is everyone's: every new reading needs it. With accounts off
+it only passes calls through."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cxr_desktop.core.errors import StaleReviewError
+from cxr_desktop.core.site_profile import SiteProfile
 from cxr_desktop.core.storage import ReadingQuery, StoreInfo
 from cxr_desktop.core.storage.accounts import Account
 from cxr_desktop.core.storage.audit import AuditEvent, AuditQuery
@@ -16,6 +20,7 @@ from cxr_desktop.core.storage.query import UNSET, Unset
 from cxr_desktop.core.types import Reading
 from cxr_desktop.service.accounts import (
     AUDIT,
+    CALIBRATE,
     DELETE,
     EXPORT,
     MANAGE_ACCOUNTS,
@@ -143,3 +148,37 @@ class GuardedHistory:
     def search_audit(self, query: AuditQuery | None = None) -> list[AuditEvent]:
         self.session.require(AUDIT)
         return self.inner.search_audit(query)
+
+    # -- issue 12: site calibration (a supervisor's; reading the active one is everyone's) -----
+
+    def active_site_profile(self) -> SiteProfile | None:
+        return self.inner.active_site_profile()
+
+    def site_profiles(self) -> list[SiteProfile]:
+        self.session.require(CALIBRATE)
+        return self.inner.site_profiles()
+
+    def add_site_profile(self, profile: SiteProfile) -> SiteProfile:
+        self.session.require(CALIBRATE)
+        stored = self.inner.add_site_profile(profile)
+        self.session.record("calibrate", detail=f"signed off site calibration #{stored.id} "
+                            f"(model {stored.model_version}, {stored.n_readings} confirmed "
+                            f"readings, uncertain below {stored.uncertain_below:.4f}), signed by "
+                            f"{stored.signed_by}")
+        return stored
+
+    def roll_back_site_profile(self, profile_id: int, *, by: str) -> SiteProfile:
+        self.session.require(CALIBRATE)
+        undone = self.inner.roll_back_site_profile(profile_id, by=by)
+        self.session.record("calibrate", detail=f"rolled back site calibration #{undone.id}, "
+                            f"by {undone.rolled_back_by}")
+        return undone
+
+
+def authorize(store: object, permission: str, action: str, detail: str = "") -> None:
+    """For a use case made of several calls (fitting a site calibration, the quality figures):
+    the person signed in must have ``permission`` (PermissionDeniedError, recorded, if not), and
+    the use is recorded as ``action``. A store without a guard (accounts are not in play) passes."""
+    if isinstance(store, GuardedHistory):
+        store.session.require(permission)
+        store.session.record(action, detail=detail)

@@ -135,6 +135,14 @@ class SiteCalibration:
         with self._lock:
             self._fallback = state
 
+    def expect_update(self) -> None:
+        """The history is being asked again (another PC may have signed one off): readings wait
+        for that answer, or after ``FALLBACK_AFTER_S`` use the state known until now."""
+        with self._lock:
+            if self._state is not None:
+                self._fallback = self._state
+            self._known.clear()
+
     def set_failed(self, message: str) -> None:
         """The history could not say which profile is in use: readings are refused (with
         ``message``) rather than made without the clinic's calibration."""

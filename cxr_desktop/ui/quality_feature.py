@@ -61,6 +61,7 @@ class QualityFeature(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(300)
         self._timer.timeout.connect(self.load_state)  # the state (another PC's), then drift
+        window.controller.loading.connect(lambda _p: self.load_state(fresh=True))
         window.controller.readingSaved.connect(lambda _r: self._timer.start())
         window.history_view.readingChanged.connect(lambda _r: self._timer.start())
         if window.batch is not None:
@@ -68,14 +69,19 @@ class QualityFeature(QObject):
         if usable:
             self.load_state()
 
-    def load_state(self) -> None:
+    def load_state(self, fresh: bool = False) -> None:
+        """Read the calibration in use again; ``fresh``: the next reading waits for the answer
+        (a file is being opened; a supervisor may have signed one off on another PC)."""
         if self.model is None or not self.ops.available:
             return
+        if fresh:
+            self.site.expect_update()
         sha = self.model.sha256
-        self.ops.query(lambda store: load_state(store, sha), self.set_state, self._state_failed,
-                       key="site-state")
+        self.ops.query(lambda store: load_state(store, sha),
+                       lambda state: self.set_state(state, drift=not fresh or state != self.state),
+                       self._state_failed, key="site-state")
 
-    def set_state(self, state: SiteState) -> None:
+    def set_state(self, state: SiteState, drift: bool = True) -> None:
         if state != self.state:
             log.info("site calibration: profile %s, refused %s, last known %s",
                      state.in_use.id if state.in_use else None, state.refused,
@@ -86,13 +92,17 @@ class QualityFeature(QObject):
             self._retry.stop()
         else:
             self._retry.start()
-        self.refresh()
+        self.notice.show_text(notice_text(self.report, state))  # offline: no drift test
+        if drift:
+            self.refresh()
 
     def _state_failed(self, exc: BaseException) -> None:
         log.warning("site calibration not read: %s", type(exc).__name__)
         self._retry.start()  # e.g. a clinic server not reached yet
-        if self.state is None:  # else readings keep the state read before
+        if self.state is None:
             self.site.set_failed(dialogs.error_text(exc))
+        else:  # readings keep the state read before
+            self.site.set_state(self.state)
 
     def refresh(self) -> None:
         """Run the drift test again (latest request wins)."""

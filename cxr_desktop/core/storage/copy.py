@@ -29,6 +29,7 @@ class CopyReport:
     verified: int = 0  # target copy identical to the source (checksum)
     mismatched: list[int] = field(default_factory=list)  # source ids whose copy differs
     accounts: int = 0
+    site_profiles: int = 0  # issue 12: site calibrations copied by this run
 
     @property
     def ok(self) -> bool:
@@ -59,7 +60,12 @@ def checksum(reading: Reading) -> str:
 
 def copy_history(source: HistoryStore, target: HistoryStore,
                  progress: Callable[[CopyReport], None] | None = None) -> CopyReport:
+    from cxr_desktop.core.storage.copy_site_profiles import copy_site_profiles
+
     report = CopyReport()
+    # issue 12: the profiles first (refused before anything is copied when the target has its
+    # own); each reading then names the target's id of its profile
+    profile_ids, report.site_profiles = copy_site_profiles(source, target)
     ids = [int(r.id or 0) for r in source.iter_readings(ReadingQuery(order_by="id",
                                                                      descending=False))]
     report.total = len(ids)
@@ -69,6 +75,9 @@ def copy_history(source: HistoryStore, target: HistoryStore,
             report.total -= 1
             continue
         keyed = dataclasses.replace(original, uid=reading_key(original))
+        if keyed.site_profile_id is not None:
+            keyed = dataclasses.replace(keyed, site_profile_id=profile_ids.get(
+                keyed.site_profile_id, keyed.site_profile_id))
         existing = target.find_uid(keyed.uid or "")
         if existing is None:
             target_id = target.add(dataclasses.replace(keyed, id=None))

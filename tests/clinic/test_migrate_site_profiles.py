@@ -66,3 +66,16 @@ def test_a_server_with_calibrations_of_its_own_is_refused(pg_url: str, app_home:
     assert "already has site calibrations of its own" in err and "Nothing was copied" in err
     with PostgresHistory(pg_url) as server:
         assert server.site_profiles() == [theirs] and server.count() == 0
+
+
+def test_a_history_without_calibrations_moves_to_a_server_that_has_some(
+        pg_url: str, app_home: Path, capsys) -> None:
+    app_home.mkdir(parents=True)
+    with SqliteHistory(app_home / "history.sqlite3") as local:
+        local.add(make_reading(patient_id="PLAIN"))
+    with PostgresHistory(pg_url) as server:
+        theirs = server.add_site_profile(make_profile(signed_by="Dr. Ama"))
+    assert cli.main(["history", "migrate", "--to", pg_url]) == 0
+    assert "1 reading copied." in capsys.readouterr().out
+    with PostgresHistory(pg_url) as server:
+        assert server.active_site_profile() == theirs and server.count() == 1

@@ -59,8 +59,6 @@ def open_store(location: Path | str | None = None, *, new_if_missing: bool = Fal
     return open_history(location, backup_folder(location), new_if_missing=new_if_missing)
 
 
-
-
 def make_decode_guard():
     """Decoding in worker processes under a per-file time limit (starts its workers at once, in
     the background); close it when done."""
@@ -93,6 +91,16 @@ def site_calibration_for(classifier: Classifier, store: HistoryStore | None) -> 
     user's history when there is one (a reading that is not saved uses it too). Raises
     StorageError when the history cannot be read."""
     sha = classifier.card.sha256
+    if store is None:
+        from cxr_desktop.service import clinic_config
+
+        url = clinic_config.database_url()
+        if url:  # issue 15: the clinic server's calibration (or, offline, the one last known)
+            from cxr_desktop.service.sync import open_clinic_history
+
+            with open_clinic_history(url, clinic_config.outbox_path(),
+                                     clinic_config.stored_password(), sender=False) as clinic:
+                return SiteCalibration.from_store(clinic, sha)
     if store is not None or not paths.database_path().is_file():
         return SiteCalibration.from_store(store, sha)
     with open_history() as history:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cxr_desktop.commands import clinic_notice, staff
 from cxr_desktop.commands.output import EXIT_ERROR, EXIT_OK, emit_json, print_error, print_line
 from cxr_desktop.commands.quality import add_period_arguments, model_in_use
 from cxr_desktop.core.labels import display_label
@@ -55,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
     if args.apply and not args.proposal:
         print_error(_("Run --fit first and give the code it shows with --proposal CODE."))
         return EXIT_ERROR
-    with open_store() as store:
+    with open_store() as opened:
+        clinic_notice.offline_notice(opened)  # issue 15: a clinic server that is down
+        store = staff.guarded(opened)  # a supervisor's, when staff accounts are on
         if args.fit or args.apply:
             proposal = proposal_for(store, model, args.date_from, args.date_to)
             if args.fit:

@@ -66,6 +66,7 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
     failed = save_failed = False
     try:
         service.site = _site_calibration(classifier, store)  # issue 12
+        clinic_notice.site_calibration_notice(service.site)  # offline: as last known
         for name in files:
             start = time.perf_counter()
             try:

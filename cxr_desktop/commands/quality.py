@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from cxr_desktop.commands import clinic_notice, staff
 from cxr_desktop.commands.output import EXIT_OK, emit_json, print_line
 from cxr_desktop.core.labels import display_label
 from cxr_desktop.i18n import _, format_number, ngettext
@@ -56,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
     from cxr_desktop.composition import open_store
 
     model = model_in_use(args.model_dir)
-    with open_store() as store:
+    with open_store() as opened:
+        clinic_notice.offline_notice(opened)  # issue 15: a clinic server that is down
+        store = staff.guarded(opened)  # a supervisor's, when staff accounts are on
         result = clinic_quality(store, model, args.date_from, args.date_to, args.all_models)
     if args.json:
         emit_json(quality_json(result, model))

@@ -2,6 +2,8 @@
 period, the drift test now, and a calibration proposal, each for the model in use.
 
 Every function reads the store: call them off the GUI thread (the window goes through HistoryOps).
+The quality figures and a fit are a supervisor's when staff accounts are on (issue 15), and go
+into the audit trail; the drift test behind the window's notice is everyone's.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from datetime import datetime, timedelta, timezone
 
 from cxr_desktop.core.model_card import ModelCard
 from cxr_desktop.core.storage import HistoryStore, ReadingQuery
+from cxr_desktop.service.accounts import CALIBRATE, QUALITY
 from cxr_desktop.service.drift import DriftReport, check_drift, window
 from cxr_desktop.service.expected_band import ExpectedBand, expected_band
+from cxr_desktop.service.guard import authorize
 from cxr_desktop.service.quality import QualityReport, quality_report
 from cxr_desktop.service.site_calibration import SiteState, fit_proposal, load_state
 from cxr_desktop.service.site_proposal import Proposal
@@ -60,6 +64,7 @@ def clinic_quality(store: HistoryStore, model: ModelInUse, date_from: str | None
                    date_to: str | None = None, all_models: bool = False) -> ClinicQuality:
     """The figures for the period (default: everything), for the model in use (or every model
     with ``all_models``), with the drift test of now."""
+    authorize(store, QUALITY, "quality", _period(date_from, date_to, all_models))
     state = load_state(store, model.sha256)
     query = ReadingQuery(date_from=date_from, date_to=date_to, descending=False)
     with closing(store.iter_readings(query)) as rows:
@@ -72,5 +77,13 @@ def clinic_quality(store: HistoryStore, model: ModelInUse, date_from: str | None
 
 def proposal_for(store: HistoryStore, model: ModelInUse, date_from: str | None = None,
                  date_to: str | None = None) -> Proposal:
+    authorize(store, CALIBRATE, "calibrate",
+              "site calibration fit on " + _period(date_from, date_to, False))
     return fit_proposal(store, model.labels, model.name, model.version, model.sha256,
                         model.uncertain_below, date_from, date_to)
+
+
+def _period(date_from: str | None, date_to: str | None, all_models: bool) -> str:
+    """The audit trail's words for a period (stored as is, for a supervisor)."""
+    models = "every model" if all_models else "the model in use"
+    return f"readings from {date_from or 'the first'} to {date_to or 'the last'}, {models}"

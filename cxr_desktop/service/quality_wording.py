@@ -86,8 +86,8 @@ def drift_headline(report: DriftReport | None) -> str:
 
 def notice_text(report: DriftReport | None, state: SiteState | None) -> str | None:
     """The main window's notice, or None when there is nothing to say."""
-    if state is not None and state.refused:
-        return state.message()
+    if state is not None and (state.refused or (state.last_known_utc and state.in_use)):
+        return state.message()  # refused, or used as last known from a clinic server offline
     if report is not None and report.alarm:
         names = ", ".join(check_name(c) for c in report.alarms)
         return _("Quality notice: recent readings differ from what the AI model expects "

@@ -8,7 +8,9 @@ Safety rules kept here:
   * the active profile is used for every new reading only when it was made for the loaded
     model's sha256; for another model it is refused and the site is told to recalibrate;
   * a profile is never applied before it is known: ``SiteCalibration.adjust`` waits until the
-    window has read the history's active profile (``set_state``);
+    window has read the history's active profile (``set_state``); on a clinic server that
+    cannot be reached, the profile last known from it is used and said to be (issue 15,
+    ``service.site_profile_cache``);
   * old readings are never rewritten: each new reading records its profile and the model's own
     probabilities.
 """
@@ -23,11 +25,15 @@ from cxr_desktop.core.errors import CxrError
 from cxr_desktop.core.site_profile import SiteProfile, apply_profile
 from cxr_desktop.core.storage import HistoryStore, ReadingQuery, utc_now_iso
 from cxr_desktop.core.types import Prediction
-from cxr_desktop.i18n import _, ngettext
+from cxr_desktop.i18n import _, format_datetime, ngettext
+from cxr_desktop.service.site_profile_cache import KnownProfile
 from cxr_desktop.service.site_proposal import MIN_CONFIRMED, Proposal, fit_readings, propose
 
 #: How long a reading waits for the history's answer about the site calibration.
 STATE_TIMEOUT_S = 30.0
+#: After this long without an answer, a reading uses the fallback (the profile last known from
+#: a clinic server that does not answer), when there is one.
+FALLBACK_AFTER_S = 1.5
 
 
 class SiteCalibrationError(CxrError):
@@ -40,6 +46,9 @@ class SiteState:
 
     model_sha256: str
     profile: SiteProfile | None = None
+    #: None: the history said so just now. Else the clinic server cannot be reached and this is
+    #: its answer as last known on this PC, at that time (issue 15).
+    last_known_utc: str | None = None
 
     @property
     def in_use(self) -> SiteProfile | None:
@@ -59,6 +68,10 @@ class SiteState:
             return _("The site calibration #{id} was made for another version of the AI model "
                      "({version}), so it is not used: readings get the model's own calibration. "
                      "The site must recalibrate.").format(id=p.id, version=p.model_version)
+        if self.last_known_utc is not None:
+            return _("Working offline: new readings use site calibration #{id}, signed off by "
+                     "{name}, as it was last known from the clinic database ({time}).").format(
+                id=p.id, name=p.signed_by, time=format_datetime(self.last_known_utc, "short"))
         return _("Site calibration #{id}, signed off by {name}, is used for new readings.").format(
             id=p.id, name=p.signed_by)
 
@@ -98,6 +111,7 @@ class SiteCalibration:
         self._known = threading.Event()
         self._state = state
         self._failure: str | None = None
+        self._fallback: SiteState | None = None
         if state is not None:
             self._known.set()
 
@@ -115,6 +129,20 @@ class SiteCalibration:
             self._state, self._failure = state, None
         self._known.set()
 
+    def set_fallback(self, state: SiteState | None) -> None:
+        """What readings use if the history has not answered within ``FALLBACK_AFTER_S``: the
+        profile last known from a clinic server that may not answer (it says so itself)."""
+        with self._lock:
+            self._fallback = state
+
+    def expect_update(self) -> None:
+        """The history is being asked again (another PC may have signed one off): readings wait
+        for that answer, or after ``FALLBACK_AFTER_S`` use the state known until now."""
+        with self._lock:
+            if self._state is not None:
+                self._fallback = self._state
+            self._known.clear()
+
     def set_failed(self, message: str) -> None:
         """The history could not say which profile is in use: readings are refused (with
         ``message``) rather than made without the clinic's calibration."""
@@ -123,7 +151,12 @@ class SiteCalibration:
         self._known.set()
 
     def state(self, timeout_s: float = STATE_TIMEOUT_S) -> SiteState:
-        if not self._known.wait(timeout_s):
+        if not self._known.wait(min(timeout_s, FALLBACK_AFTER_S)):
+            with self._lock:
+                fallback = self._fallback
+            if fallback is not None:
+                return fallback
+        if not self._known.wait(max(0.0, timeout_s - FALLBACK_AFTER_S)):
             raise SiteCalibrationError(_("The site calibration could not be read from the "
                                          "history, so no second opinion is given. Try again."))
         with self._lock:
@@ -144,7 +177,14 @@ class SiteCalibration:
 def load_state(store: HistoryStore | None, model_sha256: str) -> SiteState:
     if store is None:
         return SiteState(model_sha256)
+    known = getattr(store, "known_site_profile", None)  # a clinic server (service.sync)
+    if callable(known):
+        return state_from_known(model_sha256, known())
     return SiteState(model_sha256, store.active_site_profile())
+
+
+def state_from_known(model_sha256: str, known: KnownProfile) -> SiteState:
+    return SiteState(model_sha256, known.profile, None if known.live else known.seen_utc)
 
 
 def fit_proposal(store: HistoryStore, labels: tuple[str, ...], model_name: str, model_version: str,

@@ -29,6 +29,50 @@ class ImageMetadata:
     modality: str | None = None
     body_part: str | None = None
     view_position: str | None = None
+    # -- issue 11: DICOM facts kept with the reading (None when absent; all text as stored) --
+    patient_age: str | None = None  # DICOM AS, e.g. "034Y"
+    patient_birth_date: str | None = None  # DICOM DA, YYYYMMDD
+    patient_sex: str | None = None  # M, F, O
+    study_instance_uid: str | None = None
+    series_instance_uid: str | None = None
+    sop_instance_uid: str | None = None
+    institution: str | None = None
+    equipment_manufacturer: str | None = None  # the X-ray unit's maker (not the AI model)
+    equipment_model: str | None = None  # the X-ray unit's model name (not the AI model)
+
+
+@dataclass(frozen=True)
+class DicomFacts:
+    """What a DICOM file said about the patient, the study and the X-ray unit, kept with the
+    reading (issue 11). Text as the file stored it; None when the file did not say."""
+
+    patient_age: str | None = None
+    patient_sex: str | None = None
+    patient_birth_date: str | None = None
+    study_date: str | None = None
+    study_instance_uid: str | None = None
+    series_instance_uid: str | None = None
+    sop_instance_uid: str | None = None
+    institution: str | None = None
+    equipment_manufacturer: str | None = None
+    equipment_model: str | None = None
+    view_position: str | None = None
+
+    @classmethod
+    def from_metadata(cls, meta: ImageMetadata) -> DicomFacts | None:
+        """The facts of a DICOM image's header; None for other files or when it said nothing."""
+        if meta.format != "DICOM":
+            return None
+        facts = cls(**{name: getattr(meta, name, None) for name in DICOM_FACT_FIELDS})
+        return facts if any(getattr(facts, n) for n in DICOM_FACT_FIELDS) else None
+
+
+#: The fields of ``DicomFacts``, in order (storage columns, CSV, JSON use the same names).
+DICOM_FACT_FIELDS = (
+    "patient_age", "patient_sex", "patient_birth_date", "study_date", "study_instance_uid",
+    "series_instance_uid", "sop_instance_uid", "institution", "equipment_manufacturer",
+    "equipment_model", "view_position",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,3 +165,7 @@ class Reading:
     #: Why the image was judged not a frontal chest X-ray (None: accepted, or no specific reason).
     ood_reason: str | None = None
     cautions: tuple[str, ...] = ()
+    # -- issue 11 --
+    #: What the DICOM file said (None: not a DICOM, or stored before schema v3). ``get``
+    #: returns it; ``search`` and ``iter_readings`` leave it None, like the large images.
+    dicom: DicomFacts | None = None

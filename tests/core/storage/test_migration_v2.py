@@ -16,6 +16,7 @@ import pytest
 
 from cxr_desktop.core.storage import ReadingQuery
 from cxr_desktop.core.storage.sqlite import SqliteHistory
+from cxr_desktop.core.storage.sqlite.schema import SCHEMA_VERSION
 from cxr_desktop.core.types import OOD_LABEL
 
 V1_FILE = Path(__file__).with_name("data") / "history_v1.sqlite3"
@@ -50,7 +51,7 @@ def v1_copy(tmp_path: Path) -> Path:
 def test_a_v1_history_is_upgraded_in_place_and_loses_nothing(v1_copy: Path) -> None:
     before = raw_rows(v1_copy)
     with SqliteHistory(v1_copy) as history:
-        assert history.info().schema_version == 2
+        assert history.info().schema_version == SCHEMA_VERSION
         readings = {r.id: r for r in history.search(ReadingQuery(descending=False))}
     after = raw_rows(v1_copy)
     assert after == before  # every stored value and image, byte for byte
@@ -71,4 +72,4 @@ def test_the_upgraded_history_is_searchable_and_writable(v1_copy: Path) -> None:
         new_id = history.add(history.get(1))
         assert new_id == 4 and history.get(new_id).preview_png == history.get(1).preview_png
     with SqliteHistory(v1_copy) as again:  # reopening does nothing more
-        assert again.count() == 4 and again.info().schema_version == 2
+        assert again.count() == 4 and again.info().schema_version == SCHEMA_VERSION

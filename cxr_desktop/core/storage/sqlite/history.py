@@ -12,6 +12,7 @@ Concurrency:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -27,7 +28,7 @@ from cxr_desktop.core.errors import NewerDatabaseError, StorageError
 from cxr_desktop.core.storage.csv_export import write_readings_csv
 from cxr_desktop.core.storage.protocol import StoreInfo
 from cxr_desktop.core.storage.query import UNSET, ReadingQuery, Unset
-from cxr_desktop.core.storage.sqlite import schema, sql
+from cxr_desktop.core.storage.sqlite import dicom_facts, schema, sql
 from cxr_desktop.core.storage.sqlite.connection import (
     check_file,
     connect,
@@ -163,6 +164,7 @@ class SqliteHistory:
                 " VALUES (?, ?, ?, ?)",
                 (new_id, reading.thumbnail_png, reading.preview_png, reading.heatmap_png),
             )
+            dicom_facts.insert_facts(cur, new_id, reading.dicom)
             return new_id
 
         new_id = self._write(work)
@@ -179,7 +181,9 @@ class SqliteHistory:
             if row is None:
                 return None
             n = len(COLUMNS)
-            return row_to_reading(row[:n], row[n:])
+            reading = row_to_reading(row[:n], row[n:])
+            facts = dicom_facts.load_facts(conn, reading_id)
+            return reading if facts is None else dataclasses.replace(reading, dicom=facts)
 
         return self._read(work)
 
@@ -307,3 +311,16 @@ class SqliteHistory:
             conn.close()
         log.info("history: %d readings exported", written)
         return written
+
+    # -- issue 11: an image read before, the worklist ----------------------------------------
+
+    def find_same_image(
+        self, *, file_sha256: str | None = None, sop_instance_uid: str | None = None
+    ) -> list[Reading]:
+        return self._read(lambda c: dicom_facts.find_same_image(c, file_sha256, sop_instance_uid))
+
+    def to_review(self, limit: int = 100, offset: int = 0) -> list[Reading]:
+        return self._read(lambda c: dicom_facts.to_review(c, limit, offset))
+
+    def count_to_review(self) -> int:
+        return self._read(dicom_facts.count_to_review)

@@ -34,7 +34,7 @@ _FACTS_SELECT = ", ".join(f"d.{c}" for c in DICOM_FACT_FIELDS)
 _LIST_SELECT = (f"SELECT {SELECT}, i.thumbnail_png FROM readings r"
                 " LEFT JOIN reading_images i ON i.reading_id = r.id")
 #: Referred (uncertain) first, then 'not a chest X-ray', then the rest; oldest first in each.
-_REVIEW_ORDER = (" ORDER BY CASE WHEN r.uncertain THEN 0 WHEN r.out_of_distribution THEN 1"
+_REVIEW_ORDER = (" ORDER BY CASE WHEN r.out_of_distribution THEN 1 WHEN r.uncertain THEN 0"
                  " ELSE 2 END, r.created_utc ASC, r.id ASC")
 
 

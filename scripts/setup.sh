@@ -28,7 +28,8 @@ APT_PACKAGES=(
 if [ "$extras" = "dev" ]; then
   # Xvfb for screenshots/GUI tests in a real X server; binutils (objdump, strip) for PyInstaller;
   # zstd and dpkg-dev for the .deb; util-linux (unshare) and strace for the no-network tests.
-  APT_PACKAGES+=(xvfb xauth binutils zstd dpkg-dev util-linux strace)
+  # poppler-utils (pdftoppm): the screenshot script draws the report PDF's first page.
+  APT_PACKAGES+=(xvfb xauth binutils zstd dpkg-dev util-linux strace poppler-utils)
 fi
 
 missing_packages() {  # the names in "$@" that dpkg does not have installed

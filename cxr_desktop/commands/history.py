@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import Any
 
+from cxr_desktop.commands.history_review import add_review_parser, run_review
 from cxr_desktop.commands.output import EXIT_OK, emit_json, json_float, print_line
 from cxr_desktop.core.labels import display_label
 from cxr_desktop.core.patient import shown_name
@@ -17,7 +19,7 @@ from cxr_desktop.service.wording import ResultSummary, one_line
 
 def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> None:
     history = sub.add_parser("history", help=_("list or export the reading history"))
-    history_sub = history.add_subparsers(dest="history_command", metavar="{list,export}")
+    history_sub = history.add_subparsers(dest="history_command", metavar="{list,export,review}")
     history_sub.required = True
     listing = history_sub.add_parser("list", parents=[common], help=_("list recent readings"))
     listing.add_argument("--limit", type=positive_int, default=20, metavar="N",
@@ -35,6 +37,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> 
                         help=_("patient ID, name or note contains"))
     export.add_argument("--label", default=None, metavar="L",
                         help=_("only readings with this result"))
+    add_review_parser(history_sub, common, positive_int)
 
 
 def reading_json(reading: Reading) -> dict[str, Any]:
@@ -55,6 +58,7 @@ def reading_json(reading: Reading) -> dict[str, Any]:
         "note": reading.note,
         "confirmed_label": reading.confirmed_label,
         "reviewed_utc": reading.reviewed_utc,
+        "dicom": dataclasses.asdict(reading.dicom) if reading.dicom is not None else None,
     }
 
 
@@ -75,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     from cxr_desktop.composition import open_store
 
     with open_store() as store:
+        if args.history_command == "review":
+            return run_review(args, store)
         if args.history_command == "list":
             readings = store.search(ReadingQuery(text=args.search, label=args.label, limit=args.limit))
             if args.json:

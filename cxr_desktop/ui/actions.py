@@ -61,6 +61,22 @@ class WindowActions:
                           tip=_("Intended use, limitations and the model card"))
         self.intended_use = make(_("&Intended use and limitations"), None,
                                  tip=_("What the AI can and cannot do"))
+        # issue 11: reports, X-ray media, the worklist
+        self.print_report = make(_("&Print report\u2026"), [QKeySequence(Key.Print), "Ctrl+P"],
+                                 tip=_("Print the report of the reading on screen"))
+        self.save_report = make(_("Save report as P&DF\u2026"), "Ctrl+Shift+P",
+                                tip=_("Save the report of the reading on screen as a PDF file"))
+        self.report_selected = make(_("Reports of the selected &rows as PDF\u2026"), None,
+                                    tip=_("One PDF with a page for each selected reading"))
+        self.summary = make(_("Period &summary\u2026"), None,
+                            tip=_("Counts of a period and the referred readings, as PDF or CSV"))
+        self.clinic = make(_("&Clinic details\u2026"), None,
+                           tip=_("The clinic's name and address printed on reports"))
+        self.import_media = make(_("&Import from CD/USB\u2026"), "Ctrl+I",
+                                 tip=_("Read the chest X-rays of a CD, a USB stick or an export "
+                                       "folder"))
+        self.worklist = make(_("&To review"), "Ctrl+L",
+                             tip=_("Readings without a confirmed finding, referred ones first"))
         self.heatmap.setChecked(True)
         self.review.setEnabled(False)
 
@@ -69,9 +85,14 @@ class WindowActions:
         file_menu = bar.addMenu(_("&File"))
         file_menu.addAction(self.open)
         file_menu.addAction(self.open_folder)
+        file_menu.addAction(self.import_media)
         self.recent_menu = file_menu.addMenu(_("Recent &files"))
         file_menu.addSeparator()
+        for action in (self.print_report, self.save_report, self.summary):
+            file_menu.addAction(action)
         file_menu.addAction(self.export)
+        file_menu.addSeparator()
+        file_menu.addAction(self.clinic)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         view = bar.addMenu(_("&View"))
@@ -88,6 +109,8 @@ class WindowActions:
         history = bar.addMenu(_("&History"))
         history.addAction(self.find)
         history.addAction(self.review)
+        history.addAction(self.worklist)
+        history.addAction(self.report_selected)
         help_menu = bar.addMenu(_("&Help"))
         help_menu.addAction(self.intended_use)
         help_menu.addAction(self.about)

@@ -17,6 +17,7 @@ from cxr_desktop.core.labels import display_label
 from cxr_desktop.core.storage import HistoryStore
 from cxr_desktop.core.types import Reading, XrayImage
 from cxr_desktop.i18n import _, ngettext
+from cxr_desktop.service.dicom_words import fact_lines
 from cxr_desktop.service.reading import Analysis, PatientFields, ReadingService, StoredReading
 from cxr_desktop.service.wording import ResultSummary
 from cxr_desktop.ui import dialogs
@@ -28,6 +29,7 @@ from cxr_desktop.ui.history_actions import HistoryActions
 from cxr_desktop.ui.history_model import local_time
 from cxr_desktop.ui.history_ops import HistoryOps
 from cxr_desktop.ui.history_view import HistoryView
+from cxr_desktop.ui.paperwork import Paperwork
 from cxr_desktop.ui.patient_edits import PatientEdits
 from cxr_desktop.ui.patient_panel import PatientPanel
 from cxr_desktop.ui.plain import window_title
@@ -74,6 +76,7 @@ class MainWindow(QMainWindow):
                                           lambda: self.current_reading, self)
         self.opener = FileOpener(self, self.settings, self.batch, self.open_file, model_error)
         self._wire()
+        self.paperwork = Paperwork(self)  # issue 11: reports, media import, worklist
         self.window_state = WindowState(self, self.settings, self.viewer, self.commands.heatmap,
                                         self.opacity_slider)
         self._show_initial_state()
@@ -218,7 +221,7 @@ class MainWindow(QMainWindow):
                 time=local_time(reading.reviewed_utc), finding=confirmed))
         if reading.note:
             lines.append(_("Note: {note}").format(note=reading.note))
-        return "\n".join(lines)
+        return "\n".join(lines + fact_lines(reading.dicom))
 
     def _show_reading(self, reading: Reading) -> None:
         self.current_reading = reading
@@ -295,8 +298,8 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- review
     def review_current(self) -> None:
-        if self.current_reading is not None and self.current_reading.id is not None:
-            self.history_view.review(self.current_reading.id)
+        """Ctrl+R: the selected worklist or history row, else the reading on screen."""
+        self.paperwork.review_selected()
 
     def _reading_changed(self, reading: Reading) -> None:
         if self.current_reading is not None and self.current_reading.id == reading.id:

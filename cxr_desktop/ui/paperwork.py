@@ -32,6 +32,7 @@ class Paperwork(QObject):
         window.tabifyDockWidget(window.history_dock, dock)
         window.history_dock.raise_()
         self.worklist_dock = dock
+        self.import_dialog = None  # the open ImportDialog, if any
         self._wire()
         self.worklist.refresh()
 

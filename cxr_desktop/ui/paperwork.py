@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDockWidget
 
 from cxr_desktop.i18n import _
 from cxr_desktop.ui.clinic_dialog import ClinicDialog
+from cxr_desktop.ui.duplicate_check import DuplicateCheck
 from cxr_desktop.ui.report_actions import ReportActions
 from cxr_desktop.ui.summary_dialog import SummaryDialog
 from cxr_desktop.ui.worklist_view import WorklistView
@@ -34,6 +35,7 @@ class Paperwork(QObject):
         self.worklist_dock = dock
         self.import_dialog = None  # the open ImportDialog, if any
         self._wire()
+        window.controller.before_predict = DuplicateCheck(window)
         self.worklist.refresh()
 
     def _wire(self) -> None:

@@ -4,15 +4,14 @@ opens the Review dialog on that row; next/previous there walk down this list."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -25,7 +24,7 @@ from cxr_desktop.ui.history_model import THUMB_SIZE, local_time
 from cxr_desktop.ui.history_ops import HistoryOps
 from cxr_desktop.ui.plain import plain_label
 
-LIMIT = 1000
+LIMIT = 500  # rows listed; the count says how many there are in all
 HEADERS = ("", N_("Why"), N_("Date"), N_("Patient ID"), N_("Name"), N_("AI result"))
 
 
@@ -35,6 +34,58 @@ def why_text(reading: Reading) -> str:
     if reading.uncertain:
         return _("Referred")
     return _("Not confirmed yet")
+
+
+class WorklistModel(QAbstractTableModel):
+    """The listed readings; cells are made when shown, thumbnails decoded when first shown."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.readings: list[Reading] = []
+        self._thumbs: dict[int, QPixmap] = {}
+
+    def set_readings(self, readings: list[Reading]) -> None:
+        self.beginResetModel()
+        self.readings = readings
+        self._thumbs = {k: v for k, v in self._thumbs.items() if k in {r.id for r in readings}}
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(self.readings)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return len(HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return _(HEADERS[section]) if HEADERS[section] else ""
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self.readings):
+            return None
+        r, column = self.readings[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (None, why_text(r), local_time(r.created_utc), r.patient_id or "",
+                    shown_name(r.patient_name), one_line(ResultSummary.from_reading(r)))[column]
+        if role == Qt.ItemDataRole.DecorationRole and column == 0:
+            return self._thumbnail(r)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 1 and (
+                r.uncertain or r.out_of_distribution):
+            return QColor("#b71c1c" if r.out_of_distribution else "#8a5a00")
+        return None
+
+    def _thumbnail(self, r: Reading) -> QPixmap | None:
+        if r.id is None or not r.thumbnail_png:
+            return None
+        if r.id not in self._thumbs:
+            pixmap = QPixmap()
+            if not pixmap.loadFromData(r.thumbnail_png):
+                return None
+            self._thumbs[r.id] = pixmap.scaled(THUMB_SIZE, THUMB_SIZE,
+                                               Qt.AspectRatioMode.KeepAspectRatio,
+                                               Qt.TransformationMode.SmoothTransformation)
+        return self._thumbs[r.id]
 
 
 class WorklistView(QWidget):
@@ -48,8 +99,9 @@ class WorklistView(QWidget):
         self.total = 0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        self.table = QTableWidget(0, len(HEADERS), self)
-        self.table.setHorizontalHeaderLabels([_(h) if h else "" for h in HEADERS])
+        self.model = WorklistModel(self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -87,30 +139,19 @@ class WorklistView(QWidget):
     def _loaded(self, result: tuple[int, list[Reading]]) -> None:
         selected = self.selected_id()
         self.total, self.readings = result
-        self.table.setRowCount(len(self.readings))
-        for row, reading in enumerate(self.readings):
-            self._fill(row, reading)
-        self.count_label.setText(ngettext("{count} reading to review", "{count} readings to review",
-                                          self.total).format(count=self.total))
+        self.model.set_readings(self.readings)
+        if self.total > len(self.readings):
+            text = _("{count} readings to review; the first {shown} are listed.").format(
+                count=self.total, shown=len(self.readings))
+        else:
+            text = ngettext("{count} reading to review", "{count} readings to review",
+                            self.total).format(count=self.total)
+        self.count_label.setText(text)
         self.review_button.setEnabled(bool(self.readings))
         ids = [r.id for r in self.readings]
         if self.readings:
             self.table.selectRow(ids.index(selected) if selected in ids else 0)
         self.countChanged.emit(self.total)
-
-    def _fill(self, row: int, r: Reading) -> None:
-        cells = ["", why_text(r), local_time(r.created_utc), r.patient_id or "",
-                 shown_name(r.patient_name), one_line(ResultSummary.from_reading(r))]
-        for column, text in enumerate(cells):
-            item = QTableWidgetItem(text)  # item text is plain text
-            item.setData(Qt.ItemDataRole.UserRole, r.id)
-            if column == 1 and (r.uncertain or r.out_of_distribution):
-                item.setForeground(QColor("#b71c1c" if r.out_of_distribution else "#8a5a00"))
-            self.table.setItem(row, column, item)
-        if r.thumbnail_png:
-            pixmap = QPixmap()
-            if pixmap.loadFromData(r.thumbnail_png):
-                self.table.item(row, 0).setIcon(QIcon(pixmap))
 
     def selected_id(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()

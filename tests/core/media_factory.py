@@ -20,13 +20,17 @@ SERIES = (
 )
 
 
-def make_cd(folder: Path, patient_id: str = "CD-0007", seed: int = 4) -> Path:
-    """Write the media into ``folder`` (DICOMDIR + PT*/ST*/SE*/IM* files); returns ``folder``."""
+def make_cd(folder: Path, patient_id: str = "CD-0007", seed: int = 4,
+            pixels: dict[int, np.ndarray] | None = None) -> Path:
+    """Write the media into ``folder`` (DICOMDIR + PT*/ST*/SE*/IM* files); returns ``folder``.
+    ``pixels``: 12-bit images by series index (0: the frontal chest) instead of noise."""
     rng = np.random.default_rng(seed)
     study = generate_uid()
     file_set = FileSet()
     for number, (description, modality, part, view) in enumerate(SERIES, start=1):
-        pixels = np.clip(rng.normal(2048, 120, (256, 224)), 0, 4095).astype(np.uint16)
+        image = np.clip(rng.normal(2048, 120, (256, 224)), 0, 4095).astype(np.uint16)
+        if pixels and number - 1 in pixels:
+            image = np.asarray(pixels[number - 1], dtype=np.uint16)
         tags = dict(PatientID=patient_id, PatientName="Banda^Grace", PatientAge="041Y",
                     PatientSex="F", PatientBirthDate="19850302", StudyInstanceUID=study,
                     SeriesInstanceUID=generate_uid(), StudyDate="20260302", StudyTime="093000",
@@ -36,7 +40,7 @@ def make_cd(folder: Path, patient_id: str = "CD-0007", seed: int = 4) -> Path:
                     Manufacturer="ACME", ManufacturerModelName="DX-1")
         if view:
             tags["ViewPosition"] = view
-        ds = make_dataset(pixels, "MONOCHROME2", 12, **tags)
+        ds = make_dataset(image, "MONOCHROME2", 12, **tags)
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         file_set.add(ds)
     folder.mkdir(parents=True, exist_ok=True)

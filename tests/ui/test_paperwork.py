@@ -11,7 +11,7 @@ from pathlib import Path
 import pypdf
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog
+from PySide6.QtWidgets import QDialog, QFileDialog
 
 from cxr_desktop.service.clinic import ClinicInfo, save_clinic
 from cxr_desktop.ui.review_dialog import ReviewDialog
@@ -65,15 +65,22 @@ def test_import_a_cd_once(qtbot, make_window, monkeypatch, tmp_path: Path, dialo
     assert window.history.count() == 1
 
 
-def run_in_dialog(steps):
-    """Run ``steps(dialog)`` once the Review dialog is open (it runs its own event loop)."""
+def run_in_dialog(session, steps):
+    """Run ``steps(dialog)`` once the session's Review dialog is open (it runs its own event
+    loop)."""
     def attempt() -> None:
-        dialog = QApplication.activeModalWidget()
+        dialog = session.dialog
         if isinstance(dialog, ReviewDialog) and dialog.isVisible():
-            steps(dialog)
+            try:
+                steps(dialog)
+            except BaseException as exc:  # noqa: BLE001 - reported by the test, not lost in Qt
+                errors.append(exc)
+                dialog.reject()
         else:
             QTimer.singleShot(20, attempt)
+    errors: list[BaseException] = []
     QTimer.singleShot(0, attempt)
+    return errors
 
 
 def test_walk_through(qtbot, make_window, monkeypatch, tmp_path: Path, images, app_home) -> None:
@@ -99,19 +106,25 @@ def test_walk_through(qtbot, make_window, monkeypatch, tmp_path: Path, images, a
     seen: list[tuple[int, str, bool]] = []
 
     def work(review: ReviewDialog) -> None:
+        review.activateWindow()  # its shortcuts work in the active window
+        qtbot.waitUntil(review.isActiveWindow, timeout=RESULT_TIMEOUT_MS)
         for number in (2, 1, 3):  # Ctrl+2 Normal, Ctrl+1 COVID-19, Ctrl+3 Viral Pneumonia
             qtbot.waitUntil(lambda: review.reading.id not in [s[0] for s in seen],
                             timeout=RESULT_TIMEOUT_MS)
             seen.append((review.reading.id, review.finding.text(), review.viewer.has_image))
             qtbot.keyClick(review, Qt.Key.Key_1 + number - 1, Qt.KeyboardModifier.ControlModifier)
             qtbot.keyClick(review, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+            # Let go of Ctrl: Qt keeps the last event's modifiers as the keyboard's state, and
+            # a Ctrl "still held" makes the next test's selectRow() toggle instead of select.
+            qtbot.keyRelease(review, Qt.Key.Key_Control)
 
-    run_in_dialog(work)
+    errors = run_in_dialog(window.history_view.review_session, work)
     window.activateWindow()
     worklist.table.setFocus()
     qtbot.waitUntil(worklist.table.hasFocus, timeout=RESULT_TIMEOUT_MS)
     window.commands.review.trigger()  # Ctrl+R on the worklist's selected (first) row
-    qtbot.waitUntil(lambda: worklist.total == 0, timeout=RESULT_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: worklist.total == 0 or bool(errors), timeout=RESULT_TIMEOUT_MS)
+    assert errors == []
     assert [s[0] for s in seen] == order and all(s[1] and s[2] for s in seen)
     confirmed = {i: window.history.get(i).confirmed_label for i in order}
     assert list(confirmed.values()) == ["Normal", "COVID-19", "Viral_Pneumonia"]

@@ -21,6 +21,7 @@ from cxr_desktop.commands import import_media as import_command
 from cxr_desktop.commands import predict as predict_command
 from cxr_desktop.commands import report as report_command
 from cxr_desktop.commands import summary as summary_command
+from cxr_desktop.commands import watch as watch_command
 from cxr_desktop.commands.logs import CliLogging
 from cxr_desktop.commands.output import (
     EXIT_ERROR,
@@ -38,7 +39,7 @@ from cxr_desktop.smoke import SMOKE_ENV
 
 log = logging.getLogger("cxr_desktop.cli")
 
-COMMANDS = ("predict", "history", "report", "summary", "import")
+COMMANDS = ("predict", "history", "report", "summary", "import", "watch")
 
 
 def _positive_int(text: str) -> int:
@@ -59,16 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cxr-desktop",
         description=_("{app}: an offline chest X-ray second-opinion assistant. With no command "
                       "(or just image files) the window opens.").format(app=APP_NAME),
-        usage="cxr-desktop [FILE ...]\n       cxr-desktop {predict,history,report,summary,import} ...",
+        usage="cxr-desktop [FILE ...]\n       cxr-desktop {predict,history,report,summary,import,watch} ...",
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{predict,history,report,summary,import}",
+    sub = parser.add_subparsers(dest="command", metavar="{predict,history,report,summary,import,watch}",
                                 prog="cxr-desktop")
     predict_command.add_parser(sub, common, _positive_int)
     history_command.add_parser(sub, common, _positive_int)
     report_command.add_parser(sub, common, _positive_int)
     summary_command.add_parser(sub, common, _positive_int)
     import_command.add_parser(sub, common, _positive_int)
+    watch_command.add_parser(sub, common, _positive_int)
     return parser
 
 
@@ -157,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return predict_command.run(args, logging_setup)
         if command == "history":
             return history_command.run(args)
+        if command == "watch":
+            return watch_command.run(args)
         if command == "import":
             return import_command.run(args, logging_setup)
         if command in ("report", "summary"):

@@ -149,8 +149,11 @@ class WorklistView(QWidget):
         self.count_label.setText(text)
         self.review_button.setEnabled(bool(self.readings))
         ids = [r.id for r in self.readings]
-        if self.readings:
-            self.table.selectRow(ids.index(selected) if selected in ids else 0)
+        if self.readings:  # the top of the list, unless someone is moving through it
+            keep = self.table.hasFocus() and selected in ids
+            self.table.selectRow(ids.index(selected) if keep else 0)
+            if not keep:
+                self.table.scrollToTop()
         self.countChanged.emit(self.total)
 
     def selected_id(self) -> int | None:

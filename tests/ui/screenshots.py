@@ -75,6 +75,12 @@ def _shoot(out: Path, model_dir: Path) -> int:
     app = create_application()
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QFontInfo
+    from PySide6.QtWidgets import QMessageBox
+
+    # Samples are opened more than once on purpose: answer "read it again" when the window asks
+    # whether to show the saved reading instead (its only question box here).
+    QMessageBox.question = staticmethod(  # type: ignore[method-assign]
+        lambda *a, **k: QMessageBox.StandardButton.No)
 
     print(f"platform {app.platformName()}, font {QFontInfo(app.font()).family()!r}")
     samples = paths.shared_data_dir() / "samples"
@@ -206,9 +212,8 @@ def _shoot_paperwork(app, window, out: Path, tmp: Path, settle, shot, chest: Pat
         gray = np.asarray(im.convert("L").resize((448, 512)), dtype=np.uint16) * 16
     cd = media_factory.make_cd(tmp / "cd", pixels={0: gray})
     QFileDialog.getExistingDirectory = staticmethod(lambda *a, **k: str(cd))  # type: ignore[method-assign]
-    end = time.monotonic() + 60
-
-    def until(condition) -> None:
+    def until(condition, timeout: float = 60.0) -> None:
+        end = time.monotonic() + timeout
         while not condition() and time.monotonic() < end:
             app.processEvents()
             time.sleep(0.01)
@@ -230,11 +235,14 @@ def _shoot_paperwork(app, window, out: Path, tmp: Path, settle, shot, chest: Pat
         dialog.resize(min(860, width - 40), min(560, height - 60))
         grab(dialog, f"08_import_dialog_{width}x{height}")
         if width == 1366:
+            from PySide6.QtWidgets import QMessageBox
+
+            shown = QMessageBox.information  # the batch's "Folder analysed" box: not shot here
+            QMessageBox.information = staticmethod(  # type: ignore[method-assign]
+                lambda *a, **k: QMessageBox.StandardButton.Ok)
             dialog.import_button.click()
             until(lambda: not window.batch.running and not window.ops.busy)
-            for w in QApplication.topLevelWidgets():  # the batch's "Folder analysed" box
-                if w.isVisible() and w is not window and w.inherits("QMessageBox"):
-                    w.accept()
+            QMessageBox.information = shown  # type: ignore[method-assign]
         else:
             dialog.reject()
         window.commands.worklist.trigger()
@@ -243,14 +251,17 @@ def _shoot_paperwork(app, window, out: Path, tmp: Path, settle, shot, chest: Pat
 
     def review_shot() -> None:
         dialog = QApplication.activeModalWidget()
-        if isinstance(dialog, ReviewDialog):
+        if isinstance(dialog, ReviewDialog) and dialog.isVisible():
+            dialog.resize(980, 620)
             grab(dialog, "10_review_dialog")
             dialog.reject()
         else:
             QTimer.singleShot(50, review_shot)
 
     QTimer.singleShot(50, review_shot)
+    window.resize(1366, 768)
     window.paperwork.worklist.review_selected()
+    until(lambda: (out / "10_review_dialog.png").exists())
     cd_reading = next(r for r in window.history.search() if r.patient_id == "CD-0007")
     reading = window.history.get(cd_reading.id)
     page = build_report(reading, ClinicInfo("Kibera Community Clinic", "PO Box 123, Nairobi"))

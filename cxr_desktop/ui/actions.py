@@ -75,6 +75,9 @@ class WindowActions:
         self.import_media = make(_("&Import from CD/USB\u2026"), "Ctrl+I",
                                  tip=_("Read the chest X-rays of a CD, a USB stick or an export "
                                        "folder"))
+        self.watch_folder = make(_("&Watch a folder\u2026"), None, checkable=True,
+                                 tip=_("Read the X-rays the X-ray unit saves into a folder as "
+                                       "they arrive (off by default)"))
         self.worklist = make(_("&To review"), "Ctrl+L",
                              tip=_("Readings without a confirmed finding, referred ones first"))
         self.heatmap.setChecked(True)
@@ -86,6 +89,7 @@ class WindowActions:
         file_menu.addAction(self.open)
         file_menu.addAction(self.open_folder)
         file_menu.addAction(self.import_media)
+        file_menu.addAction(self.watch_folder)
         self.recent_menu = file_menu.addMenu(_("Recent &files"))
         file_menu.addSeparator()
         for action in (self.print_report, self.save_report, self.summary):

@@ -14,6 +14,7 @@ from cxr_desktop.ui.clinic_dialog import ClinicDialog
 from cxr_desktop.ui.duplicate_check import DuplicateCheck
 from cxr_desktop.ui.report_actions import ReportActions
 from cxr_desktop.ui.summary_dialog import SummaryDialog
+from cxr_desktop.ui.watched_folder import WatchedFolder
 from cxr_desktop.ui.worklist_view import WorklistView
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class Paperwork(QObject):
         self.import_dialog = None  # the open ImportDialog, if any
         self._wire()
         window.controller.before_predict = DuplicateCheck(window)
+        self.watched_folder = WatchedFolder(window)
         self.worklist.refresh()
 
     def _wire(self) -> None:

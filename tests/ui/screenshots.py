@@ -199,7 +199,7 @@ def _shoot_paperwork(app, window, out: Path, tmp: Path, settle, shot, chest: Pat
     import numpy as np
     from PIL import Image
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QFileDialog
+    from PySide6.QtWidgets import QFileDialog
 
     from cxr_desktop.service.clinic import ClinicInfo, save_clinic
     from cxr_desktop.service.report import build_report
@@ -250,7 +250,7 @@ def _shoot_paperwork(app, window, out: Path, tmp: Path, settle, shot, chest: Pat
         shot(f"09_worklist_{width}x{height}")
 
     def review_shot() -> None:
-        dialog = QApplication.activeModalWidget()
+        dialog = window.history_view.review_session.dialog
         if isinstance(dialog, ReviewDialog) and dialog.isVisible():
             dialog.resize(980, 620)
             grab(dialog, "10_review_dialog")

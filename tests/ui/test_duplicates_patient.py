@@ -82,3 +82,37 @@ def test_a_second_film_keeps_the_patient_when_ticked(qtbot, make_window, images)
     open_and_wait(qtbot, window, images["grey"])
     saved = [(r.patient_id, r.patient_name) for r in window.history.search()]
     assert saved == [("P-1", "Phiri, John")] * 2
+
+
+def test_watched_folder_is_off_by_default_and_reads_new_files_once(qtbot, make_window, tmp_path,
+                                                                   monkeypatch, images):
+    import shutil
+
+    from PySide6.QtWidgets import QFileDialog
+
+    window = make_window()
+    watched = window.paperwork.watched_folder
+    assert not window.commands.watch_folder.isChecked() and not watched.timer.isActive()
+    folder = tmp_path / "unit"
+    folder.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder)))
+    window.commands.watch_folder.trigger()
+    assert watched.timer.isActive() and watched.folder == str(folder)
+    shutil.copy(images["light"], folder / "new.png")
+    watched.watcher = None
+    qtbot.waitUntil(lambda: watched.watcher is not None or not watched._busy, timeout=5000)
+    watched.look()
+    qtbot.waitUntil(lambda: not watched._busy, timeout=RESULT_TIMEOUT_MS)
+    watched.watcher.settle_s = 0.0  # the file is complete: no need to wait the usual 3 s
+    for _round in range(3):
+        watched.look()
+        qtbot.waitUntil(lambda: not watched._busy, timeout=RESULT_TIMEOUT_MS)
+    assert window.history.count() == 1
+    window.close()
+    again = make_window()  # remembered, and the journal says it was read
+    assert again.commands.watch_folder.isChecked()
+    again.paperwork.watched_folder.look()
+    qtbot.waitUntil(lambda: not again.paperwork.watched_folder._busy, timeout=RESULT_TIMEOUT_MS)
+    assert again.history.count() == 1
+    again.commands.watch_folder.trigger()
+    assert not again.paperwork.watched_folder.timer.isActive()

@@ -8,7 +8,7 @@ answers are meaningless but exercise every state), and the sample X-rays of the 
 folder (never copied into the repository). Screenshots: empty window, a COVID-19 sample with its
 heatmap, the history with several readings, the out-of-distribution warning, an uncertain result;
 issue 11: a report's first page (the PDF drawn by pdftoppm), the Import from CD/USB dialog on a
-DICOMDIR made with FileSet, the worklist and the Review dialog, at 1366x768 and 1024x768.
+DICOMDIR made with FileSet and the worklist, at 1366x768 and 1024x768.
 """
 
 from __future__ import annotations
@@ -195,16 +195,14 @@ def _shoot(out: Path, model_dir: Path) -> int:
 
 
 def _shoot_paperwork(app, window, out: Path, tmp: Path, settle, shot, chest: Path) -> None:
-    """Issue 11: the report page, the import dialog, the worklist and the Review dialog."""
+    """Issue 11: the report page, the import dialog and the worklist."""
     import numpy as np
     from PIL import Image
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QFileDialog
 
     from cxr_desktop.service.clinic import ClinicInfo, save_clinic
     from cxr_desktop.service.report import build_report
     from cxr_desktop.ui.report_pdf import page_image, write_pdf
-    from cxr_desktop.ui.review_dialog import ReviewDialog
     from tests.core import media_factory
 
     save_clinic(ClinicInfo("Kibera Community Clinic", "PO Box 123, Nairobi"))
@@ -249,19 +247,6 @@ def _shoot_paperwork(app, window, out: Path, tmp: Path, settle, shot, chest: Pat
         until(lambda: not window.ops.busy)
         shot(f"09_worklist_{width}x{height}")
 
-    def review_shot() -> None:
-        dialog = window.history_view.review_session.dialog
-        if isinstance(dialog, ReviewDialog) and dialog.isVisible():
-            dialog.resize(980, 620)
-            grab(dialog, "10_review_dialog")
-            dialog.reject()
-        else:
-            QTimer.singleShot(50, review_shot)
-
-    QTimer.singleShot(50, review_shot)
-    window.resize(1366, 768)
-    window.paperwork.worklist.review_selected()
-    until(lambda: (out / "10_review_dialog.png").exists())
     cd_reading = next(r for r in window.history.search() if r.patient_id == "CD-0007")
     reading = window.history.get(cd_reading.id)
     page = build_report(reading, ClinicInfo("Kibera Community Clinic", "PO Box 123, Nairobi"))

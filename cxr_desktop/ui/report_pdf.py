@@ -62,8 +62,11 @@ def ensure_gui_application() -> QGuiApplication:
 def _gray(png: bytes | None) -> np.ndarray | None:
     if not png:
         return None
-    with Image.open(io.BytesIO(png)) as img:
-        return np.asarray(img.convert("L"), dtype=np.uint8)
+    try:
+        with Image.open(io.BytesIO(png)) as img:
+            return np.asarray(img.convert("L"), dtype=np.uint8)
+    except (OSError, ValueError):  # a damaged stored image: the page is printed without it
+        return None
 
 
 def overlay_rgb(preview: np.ndarray, heat: np.ndarray | None) -> np.ndarray:

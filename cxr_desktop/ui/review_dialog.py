@@ -37,6 +37,14 @@ from cxr_desktop.ui.viewer import ImageViewer
 MAX_NOTE = 4000
 
 
+def _decoded(png: bytes | None):
+    """A stored grey PNG as an array; None when there is none or it is damaged."""
+    try:
+        return decode_gray_png(png)
+    except (OSError, ValueError):
+        return None
+
+
 class ReviewDialog(QDialog):
     #: (step): the person asked for the previous (-1) or next (+1) reading.
     moveRequested = Signal(int)
@@ -140,8 +148,8 @@ class ReviewDialog(QDialog):
             for label, p in summary.probabilities.items()]
         lines += list(words.cautions) + fact_lines(reading.dicom) + [words.model_line]
         self.details.setText("\n".join(lines))
-        preview = decode_gray_png(reading.preview_png)
-        heat = decode_gray_png(reading.heatmap_png) if summary.shows_heatmap else None
+        preview = _decoded(reading.preview_png)
+        heat = _decoded(reading.heatmap_png) if summary.shows_heatmap else None
         if preview is not None:
             self.viewer.set_image(preview, heat)
             self.viewer.set_heatmap_visible(self.heatmap_check.isChecked())

@@ -93,3 +93,14 @@ def test_text_from_a_file_is_printed_as_plain_text(qapp) -> None:
     page = build_report(reading(patient_id="<b>X1</b>", note="<i>not italic</i> &amp;"), CLINIC)
     (text,) = pdf_pages_text(pdf_bytes([page]))
     assert "<b>X1</b>" in text and squash("<i>not italic</i> &amp;") in squash(text)
+
+
+def test_a_damaged_stored_image_is_left_out_not_fatal(qapp) -> None:
+    from cxr_desktop.ui.review_dialog import ReviewDialog
+
+    broken = reading(preview_png=b"\x89PNG damaged", heatmap_png=b"junk")
+    (text,) = pdf_pages_text(pdf_bytes([build_report(broken, CLINIC)]))
+    assert "Reading" in text
+    dialog = ReviewDialog(broken, ["COVID-19", "Normal", "Viral_Pneumonia"])
+    assert not dialog.viewer.has_image
+    dialog.deleteLater()

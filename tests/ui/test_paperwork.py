@@ -179,3 +179,28 @@ def test_walk_through(qtbot, make_window, monkeypatch, tmp_path: Path, images, a
     assert squash("Reviewed (confirmed finding recorded)3") in text
     assert squash(f"From {date.today():%b} ") in text or "From" in text
     assert month.stat().st_mode & 0o077 == 0 and target.stat().st_mode & 0o077 == 0
+
+
+def test_reports_of_the_selected_rows_make_one_pdf(qtbot, make_window, monkeypatch, images,
+                                                   tmp_path: Path) -> None:
+    from PySide6.QtCore import QItemSelectionModel
+
+    window = make_window()
+    for name in ("light", "grey", "white"):
+        window.open_file(str(images[name]))
+        qtbot.waitUntil(lambda: window.current_reading is not None and not window.controller.busy
+                        and not window.ops.busy, timeout=RESULT_TIMEOUT_MS)
+    view = window.history_view
+    settle(qtbot, view)
+    view.table.clearSelection()
+    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    for row in (0, 2):
+        view.table.selectionModel().select(view.model.index(row, 0), flags)
+    chosen = view.selected_ids()
+    assert len(chosen) == 2
+    target = tmp_path / "two.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
+    window.commands.report_selected.trigger()
+    qtbot.waitUntil(target.exists, timeout=RESULT_TIMEOUT_MS)
+    pages = pdf_text(target)
+    assert [f"Reading#{i}" in squash(p) for i, p in zip(chosen, pages, strict=True)] == [True, True]

@@ -247,7 +247,6 @@ def _shoot_paperwork(app, window, out: Path, tmp: Path, settle, shot, chest: Pat
         until(lambda: not window.ops.busy)
         shot(f"09_worklist_{width}x{height}")
 
-    _shoot_review(app, window, out, until)
     cd_reading = next(r for r in window.history.search() if r.patient_id == "CD-0007")
     reading = window.history.get(cd_reading.id)
     page = build_report(reading, ClinicInfo("Kibera Community Clinic", "PO Box 123, Nairobi"))
@@ -259,32 +258,6 @@ def _shoot_paperwork(app, window, out: Path, tmp: Path, settle, shot, chest: Pat
     else:
         page_image(page, 100).save(str(target))
     print(f"saved {target}")
-
-
-def _shoot_review(app, window, out: Path, until) -> None:
-    """The Review dialog on the worklist's first reading (it runs its own event loop: a timer
-    takes the picture and closes it)."""
-    from PySide6.QtCore import QTimer
-
-    session = window.history_view.review_session
-    target = out / "10_review_dialog.png"
-
-    def take() -> None:
-        dialog = session.dialog
-        if dialog is None or not dialog.isVisible():
-            QTimer.singleShot(100, take)
-            return
-        dialog.resize(980, 620)
-        for _ in range(30):
-            app.processEvents()
-            time.sleep(0.01)
-        dialog.grab().save(str(target))
-        print(f"saved {target}")
-        dialog.reject()
-
-    QTimer.singleShot(100, take)
-    window.paperwork.worklist.review_row(0)
-    until(target.exists, timeout=30.0)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,12 @@ from cxr_desktop import APP_NAME, __version__, i18n
 from cxr_desktop.commands import accounts as accounts_command
 from cxr_desktop.commands import calibrate as calibrate_command
 from cxr_desktop.commands import history as history_command
+from cxr_desktop.commands import import_media as import_command
 from cxr_desktop.commands import predict as predict_command
 from cxr_desktop.commands import quality as quality_command
+from cxr_desktop.commands import report as report_command
+from cxr_desktop.commands import summary as summary_command
+from cxr_desktop.commands import watch as watch_command
 from cxr_desktop.commands.logs import CliLogging
 from cxr_desktop.commands.output import (
     EXIT_ERROR,
@@ -38,7 +42,8 @@ from cxr_desktop.smoke import SMOKE_ENV
 
 log = logging.getLogger("cxr_desktop.cli")
 
-COMMANDS = ("predict", "history", "quality", "calibrate", "accounts")
+COMMANDS = ("predict", "history", "report", "summary", "import", "watch", "quality",
+            "calibrate", "accounts")
 
 
 def _positive_int(text: str) -> int:
@@ -69,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     quality_command.add_parser(sub, common, _positive_int)
     calibrate_command.add_parser(sub, common, _positive_int)
     accounts_command.add_parser(sub, common, _positive_int)
+    report_command.add_parser(sub, common, _positive_int)
+    summary_command.add_parser(sub, common, _positive_int)
+    import_command.add_parser(sub, common, _positive_int)
+    watch_command.add_parser(sub, common, _positive_int)
     return parser
 
 
@@ -161,6 +170,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return accounts_command.run(args)
         if command in ("quality", "calibrate"):
             return (quality_command if command == "quality" else calibrate_command).run(args)
+        if command == "watch":
+            return watch_command.run(args)
+        if command == "import":
+            return import_command.run(args, logging_setup)
+        if command in ("report", "summary"):
+            return (report_command if command == "report" else summary_command).run(args)
         if command is None and hasattr(args, "files"):
             if _wants_smoke_test(args):
                 return _run_smoke_test(args)

@@ -28,7 +28,8 @@ APT_PACKAGES=(
 if [ "$extras" = "dev" ]; then
   # Xvfb for screenshots/GUI tests in a real X server; binutils (objdump, strip) for PyInstaller;
   # zstd and dpkg-dev for the .deb; util-linux (unshare) and strace for the no-network tests.
-  APT_PACKAGES+=(xvfb xauth binutils zstd dpkg-dev util-linux strace)
+  # poppler-utils (pdftoppm): the screenshot script draws the report PDF's first page.
+  APT_PACKAGES+=(xvfb xauth binutils zstd dpkg-dev util-linux strace poppler-utils)
   # A PostgreSQL server (initdb, pg_ctl) that the clinic-network tests start in a temp folder.
   APT_PACKAGES+=(postgresql)
 fi

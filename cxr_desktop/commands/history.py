@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 from cxr_desktop.commands import clinic_notice, history_backups, history_migrate, staff
+from cxr_desktop.commands.history_review import add_review_parser, run_review
 from cxr_desktop.commands.output import EXIT_OK, emit_json, json_float, print_line
 from cxr_desktop.core.labels import display_label
 from cxr_desktop.core.patient import shown_name
@@ -20,7 +22,7 @@ from cxr_desktop.service.wording import ResultSummary, one_line
 def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> None:
     history = sub.add_parser("history", help=_("list or export the reading history"))
     history_sub = history.add_subparsers(dest="history_command",
-                                         metavar="{list,export,migrate,backup,restore}")
+                                         metavar="{list,export,review,migrate,backup,restore}")
     history_sub.required = True
     listing = history_sub.add_parser("list", parents=[common], help=_("list recent readings"))
     listing.add_argument("--limit", type=positive_int, default=20, metavar="N",
@@ -40,6 +42,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> 
                         help=_("only readings with this result"))
     history_migrate.add_parser(history_sub, common)  # issue 15
     history_backups.add_subcommands(history_sub, common)  # issue 14
+    add_review_parser(history_sub, common, positive_int)  # issue 11
 
 
 def reading_json(reading: Reading) -> dict[str, Any]:
@@ -61,6 +64,7 @@ def reading_json(reading: Reading) -> dict[str, Any]:
         "confirmed_label": reading.confirmed_label,
         "reviewed_utc": reading.reviewed_utc,
         "site_calibration": reading.site_profile_id,  # issue 12
+        "dicom": dataclasses.asdict(reading.dicom) if reading.dicom is not None else None,
     }
 
 
@@ -86,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
     with history_backups.open_cli_store() as opened:  # its notices go to stderr (issue 14)
         clinic_notice.offline_notice(opened)
         store = staff.guarded(opened)  # issue 15: signed in when staff accounts are on
+        if args.history_command == "review":  # issue 11
+            return run_review(args, store)
         if args.history_command == "list":
             readings = store.search(ReadingQuery(text=args.search, label=args.label, limit=args.limit))
             if args.json:

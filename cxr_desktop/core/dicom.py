@@ -73,8 +73,16 @@ _METADATA_TAGS = {
     "modality": "Modality",
     "body_part": "BodyPartExamined",
     "view_position": "ViewPosition",
+    # issue 11: the facts kept with the reading
     "patient_age": "PatientAge",
     "patient_birth_date": "PatientBirthDate",
+    "patient_sex": "PatientSex",
+    "study_instance_uid": "StudyInstanceUID",
+    "series_instance_uid": "SeriesInstanceUID",
+    "sop_instance_uid": "SOPInstanceUID",
+    "institution": "InstitutionName",
+    "equipment_manufacturer": "Manufacturer",
+    "equipment_model": "ManufacturerModelName",
 }
 
 
@@ -109,9 +117,14 @@ def decode_dicom(
         bit_depth=bit_depth,
         photometric=photometric,
         frames=frames,
-        **{field: _text(ds, keyword) for field, keyword in _METADATA_TAGS.items()},
+        **header_fields(ds),
     )
     return pixels, display, metadata
+
+
+def header_fields(ds: Dataset) -> dict[str, str | None]:
+    """The text fields of ``ImageMetadata`` that a DICOM header fills (patient, study, view)."""
+    return {field: _text(ds, keyword) for field, keyword in _METADATA_TAGS.items()}
 
 
 def _deflated_data_set(data: bytes, has_preamble: bool) -> int | None:

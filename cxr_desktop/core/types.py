@@ -33,6 +33,47 @@ class ImageMetadata:
     #: (YYYYMMDD): raw text; ``core.reading_limits`` interprets them.
     patient_age: str | None = None
     patient_birth_date: str | None = None
+    patient_sex: str | None = None  # M, F, O
+    study_instance_uid: str | None = None
+    series_instance_uid: str | None = None
+    sop_instance_uid: str | None = None
+    institution: str | None = None
+    equipment_manufacturer: str | None = None  # the X-ray unit's maker (not the AI model)
+    equipment_model: str | None = None  # the X-ray unit's model name (not the AI model)
+
+
+@dataclass(frozen=True)
+class DicomFacts:
+    """What a DICOM file said about the patient, the study and the X-ray unit, kept with the
+    reading (issue 11). Text as the file stored it; None when the file did not say."""
+
+    patient_age: str | None = None
+    patient_sex: str | None = None
+    patient_birth_date: str | None = None
+    study_date: str | None = None
+    study_instance_uid: str | None = None
+    series_instance_uid: str | None = None
+    sop_instance_uid: str | None = None
+    institution: str | None = None
+    equipment_manufacturer: str | None = None
+    equipment_model: str | None = None
+    view_position: str | None = None
+
+    @classmethod
+    def from_metadata(cls, meta: ImageMetadata) -> DicomFacts | None:
+        """The facts of a DICOM image's header; None for other files or when it said nothing."""
+        if meta.format != "DICOM":
+            return None
+        facts = cls(**{name: getattr(meta, name, None) for name in DICOM_FACT_FIELDS})
+        return facts if any(getattr(facts, n) for n in DICOM_FACT_FIELDS) else None
+
+
+#: The fields of ``DicomFacts``, in order (storage columns, CSV, JSON use the same names).
+DICOM_FACT_FIELDS = (
+    "patient_age", "patient_sex", "patient_birth_date", "study_date", "study_instance_uid",
+    "series_instance_uid", "sop_instance_uid", "institution", "equipment_manufacturer",
+    "equipment_model", "view_position",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,3 +181,7 @@ class Reading:
     #: The model card's probabilities before the site profile adjusted them (None: no profile,
     #: so they are ``probabilities``).
     model_probabilities: dict[str, float] | None = None
+    # -- issue 11 --
+    #: What the DICOM file said (None: not a DICOM, or stored before the DICOM facts existed). ``get``
+    #: returns it; ``search`` and ``iter_readings`` leave it None, like the large images.
+    dicom: DicomFacts | None = None

@@ -79,6 +79,25 @@ class WindowActions:
                                tip=_("Make a checked copy of the whole history in the backup folder"))
         self.restore = make(_("Restore from &backup\u2026"), None,
                             tip=_("See the backups and bring one back"))
+        # issue 11: reports, X-ray media, the worklist
+        self.print_report = make(_("&Print report\u2026"), [QKeySequence(Key.Print), "Ctrl+P"],
+                                 tip=_("Print the report of the reading on screen"))
+        self.save_report = make(_("Save report as P&DF\u2026"), "Ctrl+Shift+P",
+                                tip=_("Save the report of the reading on screen as a PDF file"))
+        self.report_selected = make(_("Reports of the selected &rows as PDF\u2026"), None,
+                                    tip=_("One PDF with a page for each selected reading"))
+        self.summary = make(_("Period &summary\u2026"), None,
+                            tip=_("Counts of a period and the referred readings, as PDF or CSV"))
+        self.clinic = make(_("&Clinic details\u2026"), None,
+                           tip=_("The clinic's name and address printed on reports"))
+        self.import_media = make(_("&Import from CD/USB\u2026"), "Ctrl+I",
+                                 tip=_("Read the chest X-rays of a CD, a USB stick or an export "
+                                       "folder"))
+        self.watch_folder = make(_("&Watch a folder\u2026"), None, checkable=True,
+                                 tip=_("Read the X-rays the X-ray unit saves into a folder as "
+                                       "they arrive (off by default)"))
+        self.worklist = make(_("&To review"), "Ctrl+T",
+                             tip=_("Readings without a confirmed finding, referred ones first"))
         self.heatmap.setChecked(True)
         self.review.setEnabled(False)
 
@@ -87,9 +106,15 @@ class WindowActions:
         file_menu = bar.addMenu(_("&File"))
         file_menu.addAction(self.open)
         file_menu.addAction(self.open_folder)
+        file_menu.addAction(self.import_media)
+        file_menu.addAction(self.watch_folder)
         self.recent_menu = file_menu.addMenu(_("Recent &files"))
         file_menu.addSeparator()
+        for action in (self.print_report, self.save_report, self.summary):
+            file_menu.addAction(action)
         file_menu.addAction(self.export)
+        file_menu.addSeparator()
+        file_menu.addAction(self.clinic)
         file_menu.addSeparator()
         file_menu.addAction(self.lock)
         file_menu.addAction(self.quit)
@@ -116,6 +141,8 @@ class WindowActions:
         settings.addAction(self.staff_accounts)
         history.addAction(self.backup_now)
         history.addAction(self.restore)
+        history.addAction(self.worklist)
+        history.addAction(self.report_selected)
         help_menu = bar.addMenu(_("&Help"))
         help_menu.addAction(self.intended_use)
         help_menu.addAction(self.about)

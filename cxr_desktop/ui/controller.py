@@ -52,6 +52,9 @@ class ReadingController(QObject):
         self._early_saves: dict[int, Reading] = {}
         self.current_path: str | None = None
         self._predicted.connect(self._prediction_ready)  # queued: it comes from a worker
+        #: (image, go_on) called between loading and analysing (issue 11: an image already in
+        #: the history is shown or read again on purpose); None: analyse at once.
+        self.before_predict: Callable[[XrayImage, Callable[[], None]], None] | None = None
 
     @property
     def busy(self) -> bool:
@@ -99,7 +102,11 @@ class ReadingController(QObject):
         log.info("loaded %s: %s %dx%d, %d bit", describe_file(path), meta.format, meta.width,
                  meta.height, meta.bit_depth)
         self.imageLoaded.emit(image)  # the patient panel is filled from DICOM tags here
-        self.predict(image, generation)
+        if self.before_predict is not None:
+            self.before_predict(image, lambda: generation == self._generation
+                                and self.predict(image, generation))
+        else:
+            self.predict(image, generation)
         if is_reduced(image):  # decoded at reduced resolution for the model
             self._runner.submit(lambda: self.service.load_for_viewer(path),
                                 lambda full: self._full_loaded(generation, full),

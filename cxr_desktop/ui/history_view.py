@@ -39,7 +39,7 @@ from cxr_desktop.ui.history_model import (
 )
 from cxr_desktop.ui.history_ops import HistoryOps
 from cxr_desktop.ui.plain import plain_label
-from cxr_desktop.ui.review_dialog import ReviewDialog
+from cxr_desktop.ui.review_session import ReviewSession
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,8 @@ class HistoryView(QWidget):
         self._ops = ops
         self._labels = list(labels)
         self.model = HistoryModel(ops, parent=self)
+        self.review_session = ReviewSession(ops, labels, self)
+        self.review_session.reviewed.connect(self._reviewed)
         self._select_after_refresh: int | None = None
         self._build()
         self.model.totalChanged.connect(self._total_changed)
@@ -119,7 +121,8 @@ class HistoryView(QWidget):
         self.table = QTableView(self)
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several rows: one PDF of their reports (issue 11); the rest acts on the first.
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
@@ -200,8 +203,14 @@ class HistoryView(QWidget):
 
     # ------------------------------------------------------------- selection
     def selected_reading(self) -> Reading | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.model.reading_at(rows[0].row()) if rows else None
+        rows = sorted(i.row() for i in self.table.selectionModel().selectedRows())
+        return self.model.reading_at(rows[0]) if rows else None
+
+    def selected_ids(self) -> list[int]:
+        """The ids of the selected rows, in table order."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        readings = (self.model.reading_at(row) for row in rows)
+        return [r.id for r in readings if r is not None and r.id is not None]
 
     def select_reading(self, reading_id: int) -> bool:
         row = self.model.row_of(reading_id)
@@ -253,34 +262,15 @@ class HistoryView(QWidget):
             self.review(reading.id)
 
     def review(self, reading_id: int) -> None:
-        """Fetch the reading, ask for the note and confirmed finding, store them (all database
-        work in the background; the dialog opens when the reading has arrived)."""
+        """The Review dialog on this reading (fetched in the background); next/previous walk
+        through the table's rows as loaded."""
         if not self._ops.available:
             return
-        self._ops.query(lambda store: store.get(reading_id), self._ask_review,
-                        lambda exc: self._failed(_("Review not saved"), exc))
-
-    def _ask_review(self, reading: Reading | None) -> None:
-        if reading is None or reading.id is None:
-            dialogs.show_error(self, _("Review not saved"),
-                               _("This reading is no longer in the history."))
-            self.refresh()
-            return
-        dialog = ReviewDialog(reading, self._labels, self)
-        if dialog.exec() != ReviewDialog.DialogCode.Accepted:
-            return
-        note, confirmed, reading_id = dialog.note(), dialog.confirmed_label(), reading.id
-        seen = reading.version  # issue 15: refused if someone reviewed it since
-        self._ops.write(
-            lambda store: store.update_review(reading_id, note=note, confirmed_label=confirmed,
-                                              expected_version=seen),
-            self._reviewed, self._review_failed)
-
-    def _review_failed(self, exc: BaseException) -> None:
-        newer = getattr(exc, "current", None)  # StaleReviewError: show the newer review
-        if isinstance(newer, Reading):
-            self._reviewed(newer)
-        self._failed(_("Review not saved"), exc)
+        ids = [r.id for r in (self.model.reading_at(i) for i in range(self.model.rowCount()))
+               if r is not None and r.id is not None]
+        if reading_id not in ids:
+            ids = [reading_id]
+        self.review_session.start(ids, ids.index(reading_id))
 
     def _reviewed(self, updated: Reading) -> None:
         self.model.update_reading(updated)

@@ -18,6 +18,7 @@ from cxr_desktop.core.labels import display_label
 from cxr_desktop.core.storage import HistoryStore
 from cxr_desktop.core.types import Prediction, Reading, XrayImage
 from cxr_desktop.i18n import _, ngettext
+from cxr_desktop.service.dicom_words import fact_lines
 from cxr_desktop.service.reading import PatientFields, StoredReading
 from cxr_desktop.service.wording import ResultSummary
 from cxr_desktop.ui import dialogs
@@ -31,6 +32,7 @@ from cxr_desktop.ui.history_model import local_time
 from cxr_desktop.ui.history_ops import HistoryOps
 from cxr_desktop.ui.history_safety import HistorySafety
 from cxr_desktop.ui.history_view import HistoryView
+from cxr_desktop.ui.paperwork import Paperwork
 from cxr_desktop.ui.patient_edits import PatientEdits
 from cxr_desktop.ui.patient_panel import PatientPanel
 from cxr_desktop.ui.plain import window_title
@@ -82,6 +84,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self.clinic = ClinicFeatures(self)  # issue 15: offline state, clinic database, sign-in
         self.quality = QualityFeature(self)  # issue 12: site calibration, drift notice, views
+        self.paperwork = Paperwork(self)  # issue 11: reports, media import, worklist
         self.window_state = WindowState(self, self.settings, self.viewer, self.commands.heatmap,
                                         self.opacity_slider)
         self._show_initial_state()
@@ -229,7 +232,7 @@ class MainWindow(QMainWindow):
             lines.append(_("Note: {note}").format(note=reading.note))
         if reading.site_profile_id is not None:  # issue 12
             lines.append(_("Adjusted by site calibration #{id}.").format(id=reading.site_profile_id))
-        return "\n".join(lines)
+        return "\n".join(lines + fact_lines(reading.dicom))
 
     def _show_reading(self, reading: Reading) -> None:
         self.current_reading = reading
@@ -308,8 +311,8 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- review
     def review_current(self) -> None:
-        if self.current_reading is not None and self.current_reading.id is not None:
-            self.history_view.review(self.current_reading.id)
+        """Ctrl+R: the selected worklist or history row, else the reading on screen."""
+        self.paperwork.review_selected()
 
     def _reading_changed(self, reading: Reading) -> None:
         if self.current_reading is not None and self.current_reading.id == reading.id:

@@ -4,13 +4,16 @@ The fields are read when a prediction completes, so a worker can type them befor
 image. DICOM tags fill them on load. Once the reading is saved the fields belong to it
 ("bound"); changing them then enables "Save patient details", which updates that reading. When
 the next image without DICOM tags is opened, fields still showing the previous reading's patient
-are cleared so a patient is never carried over to someone else's X-ray by accident.
+are kept or cleared by a visible choice ("Keep for the next image", issue 11): cleared by
+default, so a patient is never carried over to someone else's X-ray by accident, and the hint
+then says they were cleared, so a second film of the same patient is not saved without one.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -53,6 +56,10 @@ class PatientPanel(QWidget):
         form.addRow(_("Patient &ID:"), self.id_edit)
         form.addRow(_("&Name:"), self.name_edit)
         layout.addLayout(form)
+        self.keep_check = QCheckBox(_("&Keep for the next image (same patient)"), self)
+        self.keep_check.setToolTip(_("When ticked, the next image opened is stored with these "
+                                     "details too; when not, they are cleared for it."))
+        layout.addWidget(self.keep_check)
         self.hint = QLabel(self)
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color:#4a4a4a;")
@@ -71,6 +78,7 @@ class PatientPanel(QWidget):
         self._bound: tuple[str, str] | None = None
         self._bound_id: int | None = None
         self._source = ""
+        self._cleared: tuple[str, str] | None = None  # what the last image change emptied
         self.id_edit.textChanged.connect(self._changed)
         self.name_edit.textChanged.connect(self._changed)
         self.id_edit.returnPressed.connect(self._save_if_dirty)
@@ -96,15 +104,20 @@ class PatientPanel(QWidget):
     # --------------------------------------------------------------- binding
     def image_loaded(self, metadata: ImageMetadata) -> None:
         """A new image is on screen (not yet saved)."""
+        self._cleared = None
         if metadata.patient_id or metadata.patient_name:
             self._bound, self._bound_id = None, None
             self.set_values(metadata.patient_id, person_name(metadata.patient_name))
             self._source = "dicom"
         else:
-            if self._bound is not None and self.values() == self._bound:
-                self._bound, self._bound_id = None, None
-                self.set_values("", "")  # belonged to the previous reading
-            self._source = ""
+            previous = self._bound is not None and self.values() == self._bound
+            if previous and self.keep_check.isChecked():
+                self._source = "kept"
+            else:
+                if previous and any(self.values()):
+                    self._cleared = self.values()
+                    self.set_values("", "")  # belonged to the previous reading
+                self._source = ""
         self._bound, self._bound_id = None, None
         self._changed()
 
@@ -122,6 +135,7 @@ class PatientPanel(QWidget):
 
     def clear(self) -> None:
         self._source = ""
+        self._cleared = None
         self.set_values("", "")
         if self._bound is not None and self._bound != ("", ""):
             self.unbind()  # 'new patient' detaches the fields from the reading on screen
@@ -133,11 +147,22 @@ class PatientPanel(QWidget):
         if self.dirty:
             self.hint.setText(_("Changed: press \u201cSave patient details\u201d to store them "
                                 "with this reading."))
+        elif self._bound is not None and self._cleared is not None and not any(self.values()):
+            self.hint.setText(_("Saved without patient details: the previous patient's were "
+                                "cleared. If this is the same patient, type them and press "
+                                "\u201cSave patient details\u201d."))
         elif self._bound is not None:
             self.hint.setText(_("Saved with the reading on screen."))
+        elif self._source == "kept":
+            self.hint.setText(_("Kept from the previous image. Stored with this reading when the "
+                                "analysis finishes."))
         elif self._source:
             self.hint.setText(_("Filled in from the DICOM file. Stored with the reading when the "
                                 "analysis finishes."))
+        elif self._cleared is not None and not any(self.values()):
+            self.hint.setText(_("The previous patient's details were cleared for this image. "
+                                "Type them again, or tick \u201cKeep for the next image\u201d "
+                                "before opening a second film of the same patient."))
         else:
             self.hint.setText(_("Stored with the next reading."))
 

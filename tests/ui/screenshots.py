@@ -8,7 +8,9 @@ answers are meaningless but exercise every state), and the sample X-rays of the 
 folder (never copied into the repository). Screenshots: empty window, a COVID-19 sample with its
 heatmap, the history with several readings, the out-of-distribution warning, an uncertain result;
 then the quality notice, the quality view and the site calibration dialog of a simulated clinic;
-Restore from backup… and the message after a damaged history was repaired.
+Restore from backup… and the message after a damaged history was repaired;
+issue 11: a report's first page (the PDF drawn by pdftoppm), the Import from CD/USB dialog on a
+DICOMDIR made with FileSet and the worklist, at 1366x768 and 1024x768.
 """
 
 from __future__ import annotations
@@ -75,6 +77,12 @@ def _shoot(out: Path, model_dir: Path) -> int:
     app = create_application()
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QFontInfo
+    from PySide6.QtWidgets import QMessageBox
+
+    # Samples are opened more than once on purpose: answer "read it again" when the window asks
+    # whether to show the saved reading instead (its only question box here).
+    QMessageBox.question = staticmethod(  # type: ignore[method-assign]
+        lambda *a, **k: QMessageBox.StandardButton.No)
 
     print(f"platform {app.platformName()}, font {QFontInfo(app.font()).family()!r}")
     samples = paths.shared_data_dir() / "samples"
@@ -183,6 +191,7 @@ def _shoot(out: Path, model_dir: Path) -> int:
             shot("05_uncertain")
             break
     _shoot_backups(window, app, out, settle)
+    _shoot_paperwork(app, window, out, tmp, settle, shot, normal[0])
     window.close()
     shutil.rmtree(tmp, ignore_errors=True)
     from tests.ui.screenshots_clinic import shoot_clinic  # issue 15's screens
@@ -228,6 +237,70 @@ def _shoot_backups(window, app, out: Path, settle) -> None:
     print(f"saved {out / '08_damaged_history_message.png'}")
     box.close()
     window.resize(*SIZE)
+def _shoot_paperwork(app, window, out: Path, tmp: Path, settle, shot, chest: Path) -> None:
+    """Issue 11: the report page, the import dialog and the worklist."""
+    import numpy as np
+    from PIL import Image
+    from PySide6.QtWidgets import QFileDialog
+
+    from cxr_desktop.service.clinic import ClinicInfo, save_clinic
+    from cxr_desktop.service.report import build_report
+    from cxr_desktop.ui.report_pdf import page_image, write_pdf
+    from tests.core import media_factory
+
+    save_clinic(ClinicInfo("Kibera Community Clinic", "PO Box 123, Nairobi"))
+    with Image.open(chest) as im:  # the CD's frontal image: a real chest X-ray
+        gray = np.asarray(im.convert("L").resize((448, 512)), dtype=np.uint16) * 16
+    cd = media_factory.make_cd(tmp / "cd", pixels={0: gray})
+    QFileDialog.getExistingDirectory = staticmethod(lambda *a, **k: str(cd))  # type: ignore[method-assign]
+    def until(condition, timeout: float = 60.0) -> None:
+        end = time.monotonic() + timeout
+        while not condition() and time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+        settle()
+
+    def grab(widget, name: str) -> None:
+        settle()
+        pixmap = widget.grab()
+        pixmap.save(str(out / f"{name}.png"))
+        print(f"saved {out / name}.png ({pixmap.width()}x{pixmap.height()})")
+
+    for width, height in ((1366, 768), (1024, 768)):
+        window.showNormal()
+        window.resize(width, height)
+        window.commands.import_media.trigger()
+        dialog = window.paperwork.import_dialog
+        until(lambda d=dialog: d.plan is not None and all(
+            not i.icon(0).isNull() for i, _g in d.series_items))
+        dialog.resize(min(860, width - 40), min(560, height - 60))
+        grab(dialog, f"08_import_dialog_{width}x{height}")
+        if width == 1366:
+            from PySide6.QtWidgets import QMessageBox
+
+            shown = QMessageBox.information  # the batch's "Folder analysed" box: not shot here
+            QMessageBox.information = staticmethod(  # type: ignore[method-assign]
+                lambda *a, **k: QMessageBox.StandardButton.Ok)
+            dialog.import_button.click()
+            until(lambda: not window.batch.running and not window.ops.busy)
+            QMessageBox.information = shown  # type: ignore[method-assign]
+        else:
+            dialog.reject()
+        window.commands.worklist.trigger()
+        until(lambda: not window.ops.busy)
+        shot(f"09_worklist_{width}x{height}")
+
+    cd_reading = next(r for r in window.history.search() if r.patient_id == "CD-0007")
+    reading = window.history.get(cd_reading.id)
+    page = build_report(reading, ClinicInfo("Kibera Community Clinic", "PO Box 123, Nairobi"))
+    pdf = write_pdf(tmp / "report.pdf", [page])
+    target = out / "07_report_page1.png"
+    if shutil.which("pdftoppm"):
+        subprocess.run(["pdftoppm", "-r", "100", "-png", "-f", "1", "-l", "1", "-singlefile",
+                        str(pdf), str(target.with_suffix(""))], check=True)
+    else:
+        page_image(page, 100).save(str(target))
+    print(f"saved {target}")
 
 
 if __name__ == "__main__":

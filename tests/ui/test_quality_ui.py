@@ -114,6 +114,7 @@ def test_fit_sign_off_next_reading_and_roll_back(qtbot, make_window, app_home, b
         dialog.rollback()
     assert window.quality.state.in_use is None
     previous = window.current_reading.id
+    dialogs_log.answer_yes = False  # issue 11 asks about an image read before: read it again
     window.open_file(str(images["light"]))
     wait_for_reading(qtbot, window, previous)
     assert window.current_reading.site_profile_id is None

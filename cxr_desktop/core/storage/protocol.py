@@ -99,6 +99,25 @@ class HistoryStore(Protocol):
 
     def close(self) -> None: ...
 
+    # -- issue 11: DICOM facts (``Reading.dicom``, kept by ``add``, returned by ``get``), an image
+    # read before, and the worklist ---------------------------------------------------------
+
+    def find_same_image(
+        self, *, file_sha256: str | None = None, sop_instance_uid: str | None = None
+    ) -> list[Reading]:
+        """Readings of the same file (same sha256) or of the same DICOM image (same SOP
+        Instance UID), newest first, with thumbnails only; [] when neither is given."""
+        ...
+
+    def to_review(self, limit: int = 100, offset: int = 0) -> list[Reading]:
+        """Readings without a confirmed finding, uncertain (referred) first, then 'not a chest
+        X-ray', then the rest, oldest first within each; with thumbnails only."""
+        ...
+
+    def count_to_review(self) -> int:
+        """How many readings have no confirmed finding."""
+        ...
+
     def __enter__(self) -> HistoryStore: ...
 
     def __exit__(self, *exc_info: object) -> None: ...

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from cxr_desktop.core.patient import clean, stored_name
 from cxr_desktop.core.storage.times import utc_now_iso
-from cxr_desktop.core.types import OOD_LABEL, Prediction, Reading, XrayImage
+from cxr_desktop.core.types import OOD_LABEL, DicomFacts, Prediction, Reading, XrayImage
 
 PREVIEW_MAX_SIDE = 512
 THUMBNAIL_MAX_SIDE = 96
@@ -60,4 +60,5 @@ def reading_from_prediction(
         ood_reason=prediction.ood_reason,
         cautions=tuple(prediction.cautions),
         uid=str(uuid.uuid4()),  # issue 15: made once here, so a reading sent twice is stored once
+        dicom=DicomFacts.from_metadata(meta),
     )

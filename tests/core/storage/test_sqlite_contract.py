@@ -8,6 +8,7 @@ import pytest
 
 from cxr_desktop.core.storage.sqlite import SqliteHistory
 from tests.core.storage.contract import *  # noqa: F403 - the contract's tests run here
+from tests.core.storage.contract_paperwork import *  # noqa: F403 - issue 11 (facts, worklist)
 from tests.core.storage.contract_site_profiles import *  # noqa: F403 - issue 12
 
 

@@ -12,6 +12,7 @@ Concurrency:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -33,7 +34,15 @@ from cxr_desktop.core.storage.query import UNSET, ReadingQuery, Unset
 from cxr_desktop.core.storage.reviews import stale_review
 from cxr_desktop.core.storage.safeguards import SAFEGUARD_ERRORS, BackupInfo
 from cxr_desktop.core.storage.sqlite import backup as backups
-from cxr_desktop.core.storage.sqlite import clinic, journal, safety, schema, site_profiles, sql
+from cxr_desktop.core.storage.sqlite import (
+    clinic,
+    dicom_facts,
+    journal,
+    safety,
+    schema,
+    site_profiles,
+    sql,
+)
 from cxr_desktop.core.storage.sqlite.connection import (
     connect,
     connect_read_only,
@@ -188,6 +197,7 @@ class SqliteHistory:
                 " VALUES (?, ?, ?, ?)",
                 (new_id, reading.thumbnail_png, reading.preview_png, reading.heatmap_png),
             )
+            dicom_facts.insert_facts(cur, new_id, reading.dicom)
             return new_id
 
         new_id = self._write(work)
@@ -204,7 +214,9 @@ class SqliteHistory:
             if row is None:
                 return None
             n = len(COLUMNS)
-            return row_to_reading(row[:n], row[n:])
+            reading = row_to_reading(row[:n], row[n:])
+            facts = dicom_facts.load_facts(conn, reading_id)
+            return reading if facts is None else dataclasses.replace(reading, dicom=facts)
 
         return self._read(work)
 
@@ -441,3 +453,16 @@ class SqliteHistory:
 
     def restore(self, backup: BackupInfo | Path | str) -> BackupInfo:
         return safety.restore(self, backup)
+
+    # -- issue 11: an image read before, the worklist ----------------------------------------
+
+    def find_same_image(
+        self, *, file_sha256: str | None = None, sop_instance_uid: str | None = None
+    ) -> list[Reading]:
+        return self._read(lambda c: dicom_facts.find_same_image(c, file_sha256, sop_instance_uid))
+
+    def to_review(self, limit: int = 100, offset: int = 0) -> list[Reading]:
+        return self._read(lambda c: dicom_facts.to_review(c, limit, offset))
+
+    def count_to_review(self) -> int:
+        return self._read(dicom_facts.count_to_review)

@@ -149,10 +149,21 @@ def _v3_clinic_network(cur: sqlite3.Cursor) -> None:
     migrate_v5(cur)
 
 
+def _v5_dicom_facts(cur: sqlite3.Cursor) -> None:
+    """v5 (issue 11): what a DICOM file said (patient age/sex/birth date, study date, the UIDs,
+    institution, X-ray unit, view) in a table of its own, one row per DICOM reading; the SOP
+    Instance UID is indexed to find an image read before. Readings stored earlier keep no facts
+    (their files are not read again): nothing stored is changed."""
+    from cxr_desktop.core.storage.sqlite.dicom_facts import SQL_V3
+
+    for statement in split_sql(SQL_V3):
+        cur.execute(statement)
+
+
 #: Migration i brings the file from user_version i to i + 1: SQL text or a function of the
 #: cursor, run inside one write transaction.
 MIGRATIONS: list[str | Callable[[sqlite3.Cursor], None]] = [
-    SQL_V1, _v2, _v3_clinic_network, _v4_site_calibration,
+    SQL_V1, _v2, _v3_clinic_network, _v4_site_calibration, _v5_dicom_facts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

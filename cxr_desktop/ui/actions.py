@@ -48,7 +48,7 @@ class WindowActions:
         self.zoom_out = make(_("Zoom &out"), [QKeySequence(Key.ZoomOut), "-"], tip=_("Zoom out"))
         self.invert = make(_("&Invert"), "I", tip=_("Show bone dark and air bright"), checkable=True)
         self.heatmap = make(_("&Heatmap"), "H", tip=_("Show where the model looked"), checkable=True)
-        self.reset_wl = make(_("&Reset window/level"), "R",
+        self.reset_wl = make(_("&Reset brightness/contrast"), "R",
                              tip=_("Undo brightness/contrast changes (right-drag changes them)"))
         self.full_screen = make(_("Full &screen"), [QKeySequence(Key.FullScreen), "F11"],
                                 tip=_("Use the whole screen"), checkable=True)
@@ -124,9 +124,12 @@ class WindowActions:
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal, bar)
         self.opacity_slider.setRange(0, 100)
         self.opacity_slider.setFixedWidth(120)
-        self.opacity_slider.setToolTip(_("Heatmap opacity"))
-        self.opacity_slider.setAccessibleName(_("Heatmap opacity"))
-        bar.addWidget(QLabel(" " + _("Opacity") + " ", bar))
+        self.opacity_slider.setToolTip(_("How strongly the heatmap colours cover the image"))
+        self.opacity_slider.setAccessibleName(_("Heatmap strength"))
+        label = QLabel(_("Heatmap strength"), bar)
+        label.setContentsMargins(6, 0, 4, 0)
+        label.setBuddy(self.opacity_slider)
+        bar.addWidget(label)
         bar.addWidget(self.opacity_slider)
         self.toolbar = bar
         return self.opacity_slider

@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
         v.zoomChanged.connect(lambda s: self.zoom_label.setText(
             _("Zoom {percent}%").format(percent=round(s * 100))))
         v.windowLevelChanged.connect(lambda c, w: self.wl_label.setText(
-            _("Level {level} / Window {window}").format(level=round(c), window=round(w))))
+            _("Brightness/contrast: level {level}, window {window}").format(level=round(c), window=round(w))))
         c = self.controller
         c.loading.connect(lambda path: self.statusBar().showMessage(
             _("Opening {file}\u2026").format(file=Path(path).name)))

@@ -4,6 +4,7 @@
     python -m cxr_desktop.i18n_catalog compile   # every .po -> its .mo (what the app reads)
     python -m cxr_desktop.i18n_catalog check     # what is missing, untranslated, fuzzy, stale
     python -m cxr_desktop.i18n_catalog all       # update + compile + check (the usual one)
+    ... --language ar                            # only that language (repeatable)
 
 Files (all in the repository, under ``cxr_desktop/locale``): ``cxr_desktop.pot`` (the template,
 made from the source), ``<lang>/LC_MESSAGES/cxr_desktop.po`` (one per shipped language, edited
@@ -107,6 +108,13 @@ def _write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(PACKAGE.parent))
+    except ValueError:
+        return str(path)
+
+
 def read_catalog(path: Path, language: str | None = None) -> Catalog:
     with path.open("rb") as f:
         return read_po(f, locale=language, domain=DOMAIN)
@@ -117,7 +125,7 @@ def update(languages: Iterable[str] | None = None) -> list[str]:
     template = extract()
     changed = []
     if _write_if_changed(TEMPLATE, _po_text(template, template=True)):
-        changed.append(str(TEMPLATE.relative_to(PACKAGE.parent)))
+        changed.append(_shown(TEMPLATE))
     for language in languages or translated_languages():
         path = po_path(language)
         if path.is_file():
@@ -129,7 +137,7 @@ def update(languages: Iterable[str] | None = None) -> list[str]:
         catalog.update(template, update_header_comment=False)
         catalog.obsolete.clear()
         if _write_if_changed(path, _po_text(catalog)):
-            changed.append(str(path.relative_to(PACKAGE.parent)))
+            changed.append(_shown(path))
     return changed
 
 
@@ -159,7 +167,7 @@ def compile_all(languages: Iterable[str] | None = None) -> list[str]:
         target = mo_path(language)
         if not target.is_file() or target.read_bytes() != data:
             target.write_bytes(data)
-            changed.append(str(target.relative_to(PACKAGE.parent)))
+            changed.append(_shown(target))
     return changed
 
 
@@ -256,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cxr_desktop.i18n_catalog",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("extract", "update", "compile", "check", "all"))
-    parser.add_argument("--language", action="append", help="only this language (repeatable)")
+    parser.add_argument("--language", action="append", metavar="CODE")  # repeatable
     args = parser.parse_args(argv)
     languages = args.language
     if args.command == "extract":

@@ -34,6 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cxr_desktop.i18n import _
+
 #: Widgets a person operates (and so a screen reader must be able to name).
 INTERACTIVE = (QAbstractButton, QLineEdit, QComboBox, QAbstractSlider, QAbstractSpinBox,
                QAbstractItemView, QPlainTextEdit, QTextEdit, QTabBar, QGraphicsView)
@@ -62,17 +64,17 @@ def _buddy_text(widget: QWidget) -> str:
     return ""
 
 
-def _visible_text(widget: QWidget) -> str:
-    if isinstance(widget, QAbstractButton):
-        return widget.text()
-    if isinstance(widget, QGraphicsView):
-        return ""
+def _qt_part_name(widget: QWidget) -> str:
+    """Names for the buttons Qt adds by itself (a toolbar's or menu bar's "more" arrow)."""
+    if widget.objectName() in ("qt_toolbar_ext_button", "qt_menubar_ext_button"):
+        return _("More commands")
     return ""
 
 
 def name_for(widget: QWidget) -> str:
     """The name a person would give this control, from what is on screen."""
-    candidates = [_visible_text(widget), _buddy_text(widget)]
+    text = widget.text() if isinstance(widget, QAbstractButton) else ""
+    candidates = [text, _buddy_text(widget), _qt_part_name(widget)]
     if isinstance(widget, (QLineEdit, QPlainTextEdit, QTextEdit)):
         candidates.append(widget.placeholderText())
     candidates += [widget.toolTip(), widget.statusTip(), widget.windowTitle()]

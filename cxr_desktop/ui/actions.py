@@ -42,7 +42,7 @@ class WindowActions:
                            tip=_("Save the whole history as a CSV file"))
         self.quit = make(_("&Quit"), [QKeySequence(Key.Quit), "Ctrl+Q"], tip=_("Close CXR Desktop"))
         self.fit = make(_("&Fit to window"), ["Ctrl+0", "F"], tip=_("Show the whole image"))
-        self.actual = make(_("&Actual size (100%)"), ["Ctrl+1", "1"],
+        self.actual = make(_("&Actual size (100%)"), ["Ctrl+1"],
                            tip=_("One image pixel per screen pixel"))
         self.zoom_in = make(_("Zoom &in"), [QKeySequence(Key.ZoomIn), "Ctrl+=", "+"], tip=_("Zoom in"))
         self.zoom_out = make(_("Zoom &out"), [QKeySequence(Key.ZoomOut), "-"], tip=_("Zoom out"))
@@ -99,7 +99,7 @@ class WindowActions:
         history.addAction(self.find)
         history.addAction(self.review)
         history.addAction(self.audit_trail)
-        settings = bar.addMenu(_("&Settings"))
+        settings = self.settings_menu = bar.addMenu(_("&Settings"))
         settings.addAction(self.clinic_database)
         settings.addAction(self.staff_accounts)
         help_menu = bar.addMenu(_("&Help"))

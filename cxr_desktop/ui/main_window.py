@@ -25,6 +25,7 @@ from cxr_desktop.ui.actions import WindowActions
 from cxr_desktop.ui.batch import BatchRunner, BatchSummary
 from cxr_desktop.ui.clinic_features import ClinicFeatures
 from cxr_desktop.ui.controller import ReadingController
+from cxr_desktop.ui.desk import ClinicDesk
 from cxr_desktop.ui.file_opener import FileOpener
 from cxr_desktop.ui.history_actions import HistoryActions
 from cxr_desktop.ui.history_model import local_time
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self.clinic = ClinicFeatures(self)  # issue 15: offline state, clinic database, sign-in
         self.window_state = WindowState(self, self.settings, self.viewer, self.commands.heatmap,
                                         self.opacity_slider)
+        self.desk = ClinicDesk(self)  # issue 13: small screens, viewer tools, language, a11y
         self._show_initial_state()
 
     # ------------------------------------------------------------------ build

@@ -45,6 +45,7 @@ INTERACTIVE_MAX_PIXELS = 4_000_000
 class ImageViewer(QGraphicsView):
     zoomChanged = Signal(float)
     windowLevelChanged = Signal(float, float)  # centre, width
+    imageChanged = Signal()  # another picture (not the same one at a higher resolution)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,6 +74,7 @@ class ImageViewer(QGraphicsView):
         self._rotation = 0  # quarter turns clockwise
         self._flips = (False, False)  # left-right, top-bottom
         self._rgb_levels: dict[int, np.ndarray] = {}  # a colour picture's pyramid (else empty)
+        self._upgrading = False
         self.placeholder = _("Open a chest X-ray (Ctrl+O)\nor drop an image file or a folder here")
 
         self._display: np.ndarray | None = None
@@ -115,12 +117,18 @@ class ImageViewer(QGraphicsView):
         self._update_level(force=True)
         self.set_heatmap(heatmap)
         self.fit()
+        if not self._upgrading:
+            self.imageChanged.emit()
 
     def upgrade_image(self, display: np.ndarray) -> None:
         """The same picture at a higher resolution (the full image after the model's reduced
         one): the heatmap, window/level and the fit-to-window state are kept."""
         heat, fit = self._heat_source, self._fit_mode
-        self.set_image(display, heat)
+        self._upgrading = True
+        try:
+            self.set_image(display, heat)
+        finally:
+            self._upgrading = False
         if not fit:
             self._fit_mode = False
 

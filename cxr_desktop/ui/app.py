@@ -82,7 +82,7 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     hints = app.styleHints()
     if hasattr(hints, "setColorScheme"):
         hints.setColorScheme(Qt.ColorScheme.Light)
-    app.setPalette(app.style().standardPalette())
+    app.setPalette(accessibility.readable_palette(app.style().standardPalette()))
     icon = paths.icon_path()
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from cxr_desktop.core.types import XrayImage
 from cxr_desktop.i18n import _
@@ -36,6 +36,9 @@ class ClinicDesk(QObject):
         self.tools.build_menu(before=history_menu)
         self.languages = LanguageMenu(window, window.settings, window.commands.settings_menu)
         self.shortcuts = WindowShortcutsFirst(window)
+        window.controller.resultReady.connect(self._result_shown)
+        window.controller.readingSaved.connect(self._result_shown)
+        window.history_view.openRequested.connect(self._result_shown)
         window.controller.imageLoaded.connect(self._image_loaded)
         window.controller.fullImageLoaded.connect(self._image_loaded)
         self.tools.measure_tool.measured.connect(
@@ -43,6 +46,9 @@ class ClinicDesk(QObject):
                 _("Length: {length}").format(length=text), 15000))
         self._name_controls()
         accessibility.install()
+
+    def _result_shown(self, *_args: object) -> None:
+        QTimer.singleShot(0, self.window, self.layout.fit_reading)
 
     def _image_loaded(self, image: XrayImage) -> None:
         self.tools.image_loaded(image)

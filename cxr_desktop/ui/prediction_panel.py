@@ -35,8 +35,8 @@ BANNER_ICONS = {INFO_STYLE: QStyle.StandardPixmap.SP_MessageBoxInformation,
                 AMBER_STYLE: QStyle.StandardPixmap.SP_MessageBoxWarning,
                 RED_STYLE: QStyle.StandardPixmap.SP_MessageBoxCritical}
 ICON_SIZE = 22
-ICON_ROOM = {False: "padding-left:38px; padding-right:8px;",
-             True: "padding-right:38px; padding-left:8px;"}  # right to left: icon on the right
+#: Room for the icon (Qt mirrors left and right of a style sheet for right-to-left layouts).
+ICON_ROOM = "padding-left:38px; padding-right:8px;"
 
 #: What the panel shows: a ResultSummary (the same for a fresh and a reopened result).
 ResultView = ResultSummary
@@ -65,6 +65,7 @@ class PredictionPanel(QWidget):
         self.banner = self._wrapping_label()
         self.banner_icon = QLabel(self.banner)  # drawn inside the banner's padding
         self.banner_icon.setFixedSize(ICON_SIZE, ICON_SIZE)
+        self.banner_icon.setStyleSheet("padding:0px; background:transparent;")  # not the banner's
         self.banner.installEventFilter(self)
         layout.addWidget(self.banner)
         self.finding = self._wrapping_label()
@@ -108,8 +109,7 @@ class PredictionPanel(QWidget):
 
     def _set_banner(self, text: str, style: str) -> None:
         self.banner.setText(text)
-        rtl = self.banner.layoutDirection() == Qt.LayoutDirection.RightToLeft
-        self.banner.setStyleSheet(style + " " + ICON_ROOM[rtl])
+        self.banner.setStyleSheet(style + " " + ICON_ROOM)
         icon = self.style().standardIcon(BANNER_ICONS.get(
             style, QStyle.StandardPixmap.SP_MessageBoxInformation))
         self.banner_icon.setPixmap(icon.pixmap(ICON_SIZE, ICON_SIZE))

@@ -48,6 +48,11 @@ class ReadingPane(QWidget):
         patient_panel.id_edit.textChanged.connect(self._label_toggle)
         self._label_toggle()
 
+    def last_key_widget(self) -> QWidget | None:
+        """The lowest line of the result that must be seen without scrolling."""
+        panel = self.findChild(PredictionPanel)
+        return None if panel is None else panel.review_button
+
     # -------------------------------------------------------------- folding
     @property
     def patient_folded(self) -> bool:

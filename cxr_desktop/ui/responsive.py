@@ -4,8 +4,11 @@
   1440 x 900, and a saved geometry from a bigger screen is shrunk and moved onto this one
   (``fit_rect``); once shown, the real frame (title bar, borders) is taken into account too.
 * When the window is short or narrow (``compact``), the patient fields fold behind one line and
-  the docks take sizes that keep the AI result and the history's buttons on screen: the
-  history a strip at the bottom, the reading pane as narrow as its text allows.
+  the docks take sizes that keep the AI result and the history's buttons on screen: the reading
+  pane takes the full height on the right when the history still fits beside it below the
+  image, else the history is a strip across the bottom; whenever a result is shown and its last
+  line (the review button) would need scrolling, the history gives up the height it needs
+  (``fit_reading``), never below its own minimum.
 
 Pure geometry is in ``fit_rect`` and ``dock_sizes`` (tested without a screen); the X server
 test (tests/ui/test_screens.py) checks the real window at 1024 x 768, 1366 x 768 and
@@ -14,8 +17,10 @@ test (tests/ui/test_screens.py) checks the real window at 1024 x 768, 1366 x 768
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QMainWindow
 
 from cxr_desktop.ui.reading_pane import ReadingPane
 
@@ -24,7 +29,9 @@ PREFERRED = (1440, 900)
 COMPACT_WIDTH = 1280
 COMPACT_HEIGHT = 880
 #: Room left for a title bar and borders before the window manager reports the real frame.
-FRAME_GUESS = (0, 32)
+FRAME_GUESS = (0, 40)
+#: How long after the first show the window manager's placement is corrected.
+SETTLE_SECONDS = 5.0
 
 
 def fit_rect(wanted: QRect, available: QRect, frame: tuple[int, int] = FRAME_GUESS) -> QRect:
@@ -33,7 +40,8 @@ def fit_rect(wanted: QRect, available: QRect, frame: tuple[int, int] = FRAME_GUE
     width = min(wanted.width(), available.width() - frame[0])
     height = min(wanted.height(), available.height() - frame[1])
     x = min(max(wanted.x(), available.x()), available.right() + 1 - width - frame[0])
-    y = min(max(wanted.y(), available.y() + frame[1]), available.bottom() + 1 - height)
+    y = min(max(wanted.y(), available.y() + frame[1] // 2), available.bottom() + 1 - height
+            - frame[1] // 2)
     return QRect(x, y, max(width, 1), max(height, 1))
 
 
@@ -42,7 +50,7 @@ def first_rect(available: QRect, frame: tuple[int, int] = FRAME_GUESS) -> QRect:
     width = min(PREFERRED[0], available.width() - frame[0])
     height = min(PREFERRED[1], available.height() - frame[1])
     x = available.x() + (available.width() - width - frame[0]) // 2
-    y = available.y() + frame[1] + (available.height() - height - frame[1]) // 2
+    y = available.y() + (available.height() - height) // 2
     return QRect(x, y, width, height)
 
 
@@ -66,7 +74,8 @@ class ResponsiveLayout(QObject):
         self.history_dock = history_dock
         self.pane = pane
         self.compact: bool | None = None
-        self._shown_once = False
+        self._date_row: QHBoxLayout | None = None
+        self._shown_at: float | None = None
         available = window.screen().availableGeometry()
         window.setGeometry(fit_rect(window.geometry(), available) if restored
                            else first_rect(available))
@@ -83,24 +92,89 @@ class ResponsiveLayout(QObject):
         self.compact = compact
         self.pane.set_foldable(compact)
         right, bottom = dock_sizes(size.width(), size.height())
+        self._arrange_filters(two_rows=compact)
+        beside = size.width() - right >= self.history_dock.minimumSizeHint().width()
+        self.window.setCorner(Qt.Corner.BottomRightCorner,
+                              Qt.DockWidgetArea.RightDockWidgetArea if compact and beside
+                              else Qt.DockWidgetArea.BottomDockWidgetArea)
+        if compact and beside:  # the pane has the full height: the history may take more
+            bottom = max(bottom, int(size.height() * 0.36))
         self.window.resizeDocks([self.reading_dock], [right], Qt.Orientation.Horizontal)
         self.window.resizeDocks([self.history_dock], [bottom], Qt.Orientation.Vertical)
+        QTimer.singleShot(0, self.window, self.fit_reading)
+
+    def _arrange_filters(self, two_rows: bool) -> None:
+        """Compact: the history's date range on a second row under the search, so the history
+        is narrow enough to sit beside the reading pane."""
+        view = self.history_dock.widget()
+        widgets = [getattr(view, n, None) for n in ("from_check", "from_date", "to_check",
+                                                      "to_date")]
+        search, outer = getattr(view, "search_edit", None), view.layout()
+        first = next((outer.itemAt(i).layout() for i in range(outer.count())
+                      if outer.itemAt(i).layout() is not None
+                      and outer.itemAt(i).layout().indexOf(search) >= 0), None)
+        if None in widgets or first is None:
+            return
+        search.setMinimumWidth(120 if two_rows else 220)
+        if two_rows and self._date_row is None:
+            self._date_row = QHBoxLayout()
+            for widget in widgets:
+                first.removeWidget(widget)
+                self._date_row.addWidget(widget)
+            self._date_row.addStretch(1)
+            outer.insertLayout(outer.indexOf(first) + 1, self._date_row)
+        elif not two_rows and self._date_row is not None:
+            for widget in widgets:
+                self._date_row.removeWidget(widget)
+                first.addWidget(widget)
+            outer.removeItem(self._date_row)
+            self._date_row = None
+        outer.activate()
+
+    def fit_reading(self) -> None:
+        """The result's last line on screen without scrolling: the pane back at its top, and
+        when it still does not fit, the history strip lower (not below its minimum)."""
+        scroll = self.pane.scroll
+        scroll.verticalScrollBar().setValue(0)
+        last = self.pane.last_key_widget()
+        if last is None or not last.isVisible():
+            return
+        bottom = last.mapTo(scroll.viewport(), last.rect().bottomLeft()).y()
+        overflow = bottom + 6 - scroll.viewport().height()
+        if overflow <= 0 or not self.history_dock.isVisible():
+            return
+        if self.window.corner(Qt.Corner.BottomRightCorner) == Qt.DockWidgetArea.RightDockWidgetArea:
+            return  # the pane has the full height already
+        lowest = self.history_dock.minimumSizeHint().height()
+        height = max(lowest, self.history_dock.height() - overflow)
+        if height < self.history_dock.height():
+            self.window.resizeDocks([self.history_dock], [height], Qt.Orientation.Vertical)
 
     def keep_on_screen(self) -> None:
-        """Once the window manager has framed the window: frame and all inside the screen."""
+        """Once the window manager has framed the window: frame and all inside the screen
+        (title bar, borders and the bottom handle some window managers add)."""
         screen = self.window.screen().availableGeometry()
         frame = self.window.frameGeometry()
         if screen.contains(frame) or self.window.isMaximized() or self.window.isFullScreen():
             return
         client = self.window.geometry()
-        margins = (frame.width() - client.width(), frame.height() - client.height())
-        self.window.setGeometry(fit_rect(client, screen, (max(0, margins[0]), max(0, margins[1]))))
+        top, left = client.y() - frame.y(), client.x() - frame.x()
+        width = min(client.width(), screen.width() - (frame.width() - client.width()))
+        height = min(client.height(), screen.height() - (frame.height() - client.height()))
+        x = min(max(frame.x(), screen.x()), screen.right() + 1 - (frame.width() - client.width())
+                - width) + left
+        y = min(max(frame.y(), screen.y()), screen.bottom() + 1 - (frame.height()
+                                                                   - client.height()) - height)
+        self.window.setGeometry(QRect(x, y + top, width, height))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         kind = event.type()
         if kind == QEvent.Type.Resize:
             self.update_layout()
-        elif kind == QEvent.Type.Show and not self._shown_once:
-            self._shown_once = True
-            QTimer.singleShot(150, self.window, self.keep_on_screen)
+        if kind == QEvent.Type.Show and self._shown_at is None:
+            self._shown_at = time.monotonic()
+        if kind in (QEvent.Type.Show, QEvent.Type.Move, QEvent.Type.Resize) \
+                and self._shown_at is not None \
+                and time.monotonic() - self._shown_at < SETTLE_SECONDS:
+            QTimer.singleShot(50, self.window, self.keep_on_screen)
         return False

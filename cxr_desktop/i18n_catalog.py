@@ -13,6 +13,11 @@ source, ``all`` adds them to every ``.po`` (empty, or *fuzzy* when a similar old
 found) and ``check`` lists each one that still needs a translator; ``tests/test_catalogues.py``
 fails until none is left. See docs/TRANSLATIONS.md.
 
+Qt's own words (standard buttons, text field menus, the file dialog) come from Qt's
+translations where Qt has one (French, Spanish, Brazilian Portuguese, Arabic); for Bengali and
+Swahili they are ours, ``locale/qt/qtbase_<lang>.ts`` (Qt Linguist files), which ``compile``
+turns into ``.qm`` with PySide6's lrelease and ``check`` checks the same way.
+
 Developer tool only: the app itself reads the ``.mo`` files with the standard library's gettext.
 """
 
@@ -21,8 +26,12 @@ from __future__ import annotations
 import argparse
 import io
 import re
+import shutil
 import string
+import subprocess
 import sys
+import tempfile
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +47,7 @@ from cxr_desktop.i18n import DOMAIN, SHIPPED_LANGUAGES, SOURCE_LANGUAGE
 PACKAGE = Path(__file__).resolve().parent
 LOCALE = PACKAGE / "locale"
 TEMPLATE = LOCALE / f"{DOMAIN}.pot"
+QT_WORDS = LOCALE / "qt"  # qtbase_<lang>.ts / .qm for the languages Qt has no translation of
 #: The gettext keywords of cxr_desktop.i18n (the same as tests/test_i18n.py extracts).
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 COMMENT_TAGS = ("Translators:",)
@@ -171,6 +181,53 @@ def compile_all(languages: Iterable[str] | None = None) -> list[str]:
     return changed
 
 
+def _lrelease() -> str | None:
+    here = Path(sys.executable).parent / "pyside6-lrelease"
+    return str(here) if here.is_file() else shutil.which("pyside6-lrelease") or shutil.which(
+        "lrelease")
+
+
+def _qt_compiled(ts: Path) -> bytes | None:
+    tool = _lrelease()
+    if tool is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "out.qm"
+        subprocess.run([tool, "-silent", str(ts), "-qm", str(out)], check=True,
+                       capture_output=True)
+        return out.read_bytes()
+
+
+def compile_qt() -> list[str]:
+    changed = []
+    for ts in sorted(QT_WORDS.glob("qtbase_*.ts")):
+        data = _qt_compiled(ts)
+        target = ts.with_suffix(".qm")
+        if data is not None and (not target.is_file() or target.read_bytes() != data):
+            target.write_bytes(data)
+            changed.append(_shown(target))
+    return changed
+
+
+def qt_problems() -> list["Problem"]:
+    """Our Qt Linguist files: every message translated, %1 kept, the .qm made from them."""
+    problems = []
+    for ts in sorted(QT_WORDS.glob("qtbase_*.ts")):
+        language = ts.stem.split("_", 1)[1]
+        for message in ET.parse(ts).getroot().iter("message"):
+            source = message.findtext("source") or ""
+            node = message.find("translation")
+            text = (node.text or "") if node is not None else ""
+            if not text or (node is not None and node.get("type") == "unfinished"):
+                problems.append(Problem(language, "untranslated", f"Qt: {source}"))
+            elif set(re.findall(r"%\d", source)) != set(re.findall(r"%\d", text)):
+                problems.append(Problem(language, "placeholders", f"Qt: {source} -> {text}"))
+        qm, data = ts.with_suffix(".qm"), _qt_compiled(ts)
+        if not qm.is_file() or (data is not None and qm.read_bytes() != data):
+            problems.append(Problem(language, "stale-mo", f"{qm.name}: run compile"))
+    return problems
+
+
 # -- check --------------------------------------------------------------------------------------
 
 
@@ -257,7 +314,8 @@ def check(languages: Iterable[str] | None = None) -> list[Problem]:
         mo = mo_path(language)
         if not mo.is_file() or mo.read_bytes() != compiled(catalog):
             problems.append(Problem(language, "stale-mo", f"{mo.name}: run compile"))
-    return problems
+    wanted = set(languages or translated_languages())
+    return problems + [p for p in qt_problems() if p.language in wanted]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in update(languages):
             print("updated", name)
     if args.command in ("compile", "all"):
-        for name in compile_all(languages):
+        for name in compile_all(languages) + compile_qt():
             print("compiled", name)
     if args.command in ("check", "all"):
         problems = check(languages)

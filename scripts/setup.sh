@@ -29,6 +29,8 @@ if [ "$extras" = "dev" ]; then
   # Xvfb for screenshots/GUI tests in a real X server; binutils (objdump, strip) for PyInstaller;
   # zstd and dpkg-dev for the .deb; util-linux (unshare) and strace for the no-network tests.
   APT_PACKAGES+=(xvfb xauth binutils zstd dpkg-dev util-linux strace)
+  # issue 13: a real window manager for the screen tests (title bars, placement, framing)
+  APT_PACKAGES+=(openbox)
   # A PostgreSQL server (initdb, pg_ctl) that the clinic-network tests start in a temp folder.
   APT_PACKAGES+=(postgresql)
 fi

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from cxr_desktop.core.imaging import load_xray
 from cxr_desktop.ui import accessibility
-from cxr_desktop.ui.responsive import dock_sizes, first_rect, fit_rect, is_compact
+from cxr_desktop.ui.responsive import FRAME_GUESS, dock_sizes, first_rect, fit_rect, is_compact
 from cxr_desktop.ui.review_dialog import ReviewDialog
 from cxr_desktop.ui.viewer_tools import PRESETS, PictureSize, length_text
 from tests.ui.conftest import wait_for_reading
@@ -198,10 +198,11 @@ def test_a_short_window_folds_the_patient_fields(qtbot, make_window):
 def test_first_size_and_saved_size_fit_the_screen(screen):
     available = QRect(0, 0, screen[0], screen[1] - 40)  # a panel at the bottom
     first = first_rect(available)
-    assert available.contains(first.adjusted(0, -32, 0, 0))
+    half = FRAME_GUESS[1] // 2  # room for a title bar above and a border below
+    assert available.contains(first.adjusted(0, -half, 0, half))
     saved = QRect(200, 150, 1800, 1100)  # from a big screen
     fitted = fit_rect(saved, available)
-    assert available.contains(fitted.adjusted(0, -32, 0, 0))
+    assert available.contains(fitted.adjusted(0, -half, 0, half))
     right, bottom = dock_sizes(first.width(), first.height())
     assert right >= 360 and bottom >= 170
     assert is_compact(first.width(), first.height()) == (screen != (1920, 1080))
@@ -215,3 +216,20 @@ def test_the_banner_has_an_icon_and_words_beside_its_colour(qtbot, make_window, 
     assert "radiologist" in panel.banner.text()
     _open(qtbot, window, images["white"])  # not a chest X-ray
     assert panel.banner_kind == "warning" and "X\u2011ray" in panel.banner.text()
+
+
+@pytest.mark.parametrize("language", ["fr", "es", "pt", "ar", "bn", "sw"])
+def test_qt_s_own_buttons_speak_every_shipped_language(language):
+    """Yes/No/Cancel, text field menus, the file dialog: Qt's translation, or ours (bn, sw)."""
+    from PySide6.QtCore import QCoreApplication
+
+    from cxr_desktop.ui.app import apply_language
+
+    app = QApplication.instance()
+    try:
+        apply_language(app, language)
+        for context, word in (("QPlatformTheme", "Cancel"), ("QPlatformTheme", "&Yes"),
+                              ("QLineEdit", "&Copy")):
+            assert QCoreApplication.translate(context, word) != word, (language, word)
+    finally:
+        apply_language(app, "en")

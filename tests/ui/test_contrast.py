@@ -49,7 +49,7 @@ def test_percentages_on_the_bars(bar):
     assert contrast(QColor(bar), text) >= AA
 
 
-def test_grey_lines_and_the_palette(app_home):
+def test_grey_lines_and_the_palette(qapp, app_home):
     from cxr_desktop.ui.app import create_application
 
     app = create_application()

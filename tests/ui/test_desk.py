@@ -161,7 +161,7 @@ def test_language_is_a_setting_applied_at_the_next_start(qtbot, make_window, dia
     assert window.settings.language == "" and restarted == [window]
 
 
-def test_the_application_starts_in_the_chosen_language(app_home):
+def test_the_application_starts_in_the_chosen_language(qapp, app_home):
     from cxr_desktop import i18n
     from cxr_desktop.ui.app import apply_language
     from cxr_desktop.ui.settings import AppSettings
@@ -219,7 +219,7 @@ def test_the_banner_has_an_icon_and_words_beside_its_colour(qtbot, make_window, 
 
 
 @pytest.mark.parametrize("language", ["fr", "es", "pt", "ar", "bn", "sw"])
-def test_qt_s_own_buttons_speak_every_shipped_language(language):
+def test_qt_s_own_buttons_speak_every_shipped_language(qapp, language):
     """Yes/No/Cancel, text field menus, the file dialog: Qt's translation, or ours (bn, sw)."""
     from PySide6.QtCore import QCoreApplication
 
@@ -233,3 +233,26 @@ def test_qt_s_own_buttons_speak_every_shipped_language(language):
             assert QCoreApplication.translate(context, word) != word, (language, word)
     finally:
         apply_language(app, "en")
+
+
+@pytest.mark.parametrize(("language", "family"), [("bn", "Noto Sans Bengali"),
+                                                  ("ar", "Noto Naskh Arabic")])
+def test_bundled_fonts_have_every_glyph_of_the_translation(qapp, language, family):
+    """Bengali and Arabic render as letters, not boxes, with only the bundled fonts: every
+    letter of the catalogue is in the script's font (digits and Latin in the system's)."""
+    from PySide6.QtGui import QFont, QFontDatabase, QRawFont
+
+    from cxr_desktop import i18n_catalog
+    from cxr_desktop.ui.fonts import register_bundled_fonts
+
+    assert register_bundled_fonts()
+    assert family in QFontDatabase.families()
+    script = QRawFont.fromFont(QFont(family))
+    base = QRawFont.fromFont(QApplication.instance().font())
+    catalog = i18n_catalog.read_catalog(i18n_catalog.po_path(language), language)
+    letters = {c for m in catalog if m.id for s in ([m.string] if isinstance(m.string, str)
+                                                    else m.string) for c in s}
+    script_letters = {c for c in letters if ord(c) >= 0x0590 and c not in "\u200e\u200f\u2011"}
+    missing = sorted(c for c in script_letters if not script.supportsCharacter(ord(c))
+                     and not base.supportsCharacter(ord(c)))
+    assert len(script_letters) > 30 and missing == [], [hex(ord(c)) for c in missing]

@@ -43,6 +43,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--shot", type=Path, default=None)
     parser.add_argument("--no-wm", action="store_true")
     parser.add_argument("--docs", type=Path, default=None)
+    parser.add_argument("--real", action="store_true",
+                        help="the shipped model and real sample X-rays (for the documentation)")
     return parser.parse_args()
 
 
@@ -69,12 +71,12 @@ def _docs(out: Path) -> int:
 
     out.mkdir(parents=True, exist_ok=True)
     runs = [(size, "en", f"screen_{size}.png") for size in ("1024x768", "1366x768", "1920x1080")]
-    runs += [("1366x768", lang, f"language_{lang}.png") for lang in SHIPPED_LANGUAGES]
+    runs += [("1366x768", lang, f"language_{lang}.png") for lang in SHIPPED_LANGUAGES if lang != "en"]
     runs += [("1024x768", lang, f"language_{lang}_1024x768.png") for lang in ("fr", "ar")]
     code = 0
     for size, lang, name in runs:
         code |= subprocess.call([sys.executable, "-m", "tests.ui.screens", "--size", size,
-                                 "--lang", lang, "--shot", str(out / name)], cwd=REPO)
+                                 "--lang", lang, "--shot", str(out / name), "--real"], cwd=REPO)
     return code
 
 
@@ -124,7 +126,12 @@ def _check(args: argparse.Namespace, home: Path) -> dict:
         font = app.font()
         font.setPointSizeF(font.pointSizeF() * args.font_scale)
         app.setFont(font)
-    model = build_tiny_model(home / "tiny")
+    from cxr_desktop import paths
+
+    shipped = REPO / "assets" / "model"
+    samples = sorted((paths.shared_data_dir() / "samples").glob("*/*.jp*g"))
+    real = args.real and (shipped / "model_card.json").is_file() and samples
+    model = shipped if real else build_tiny_model(home / "tiny")
     window = create_main_window(model_dir=model)
     window.show()
     window.raise_()
@@ -155,6 +162,9 @@ def _check(args: argparse.Namespace, home: Path) -> dict:
         pixels = np.full((600, 520), value, np.uint8) if value is not None else \
             np.clip(rng.normal(200, 14, (600, 520)), 0, 255).astype(np.uint8)
         Image.fromarray(pixels).save(path)
+        if real:  # a Normal, a Viral Pneumonia and a COVID-19 sample, the last one on screen
+            path = [s for s in samples if s.parent.name == ("Normal", "Viral_Pneumonia",
+                                                            "COVID-19")[i]][0]
         window.patient_panel.clear()
         window.patient_panel.id_edit.setText(pid)
         open_and_wait(path)
@@ -187,6 +197,9 @@ def _measure(app, window) -> dict:
     for name in ("open_button", "review_button", "delete_button", "export_button"):
         key[f"history {name}"] = getattr(history, name)
     problems = []
+    result = panel.result
+    if result is not None and not (result.uncertain or result.out_of_distribution):
+        del key["banner"]  # a confident result has no banner to show
     for name, widget in key.items():
         if not widget.isVisible():
             problems.append(f"{name}: hidden")

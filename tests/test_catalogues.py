@@ -98,3 +98,12 @@ def test_the_cli_follows_lang(monkeypatch, capsys):
     assert cli.main(["predict", "--help"]) == 0
     out = capsys.readouterr().out
     assert "Lire des fichiers de radiographie thoracique" in out
+
+
+def test_the_glossary_has_a_column_for_every_language():
+    import csv
+
+    path = i18n_catalog.PACKAGE.parent / "docs" / "translations" / "glossary.csv"
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    assert rows[0] == [*i18n.SHIPPED_LANGUAGES, "note"]
+    assert len(rows) > 30 and all(len(r) == len(rows[0]) and all(r[:-1]) for r in rows)

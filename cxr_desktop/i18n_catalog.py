@@ -52,7 +52,7 @@ QT_WORDS = LOCALE / "qt"  # qtbase_<lang>.ts / .qm for the languages Qt has no t
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 COMMENT_TAGS = ("Translators:",)
 WIDTH = 100
-_FIELD = re.compile(r"\{(\w*)[^{}]*\}")
+_FIELD = re.compile(r"\{(\w*)[^{}]*\}|%\((\w+)\)[sdr]")
 #: gettext's usual plural rules. Newer CLDR data gives French, Spanish and Portuguese a third
 #: form for millions ("1 million de ..."), which no message here needs; Arabic has six forms.
 PLURAL_FORMS = {
@@ -209,7 +209,7 @@ def compile_qt() -> list[str]:
     return changed
 
 
-def qt_problems() -> list["Problem"]:
+def qt_problems() -> list[Problem]:
     """Our Qt Linguist files: every message translated, %1 kept, the .qm made from them."""
     problems = []
     for ts in sorted(QT_WORDS.glob("qtbase_*.ts")):
@@ -243,7 +243,8 @@ class Problem:
 
 
 def placeholders(text: str) -> set[str]:
-    return set(_FIELD.findall(text))
+    """{name} fields and %(name)s ones (argparse's words)."""
+    return {brace or f"%({percent})" for brace, percent in _FIELD.findall(text)}
 
 
 def _format_ok(text: str) -> bool:

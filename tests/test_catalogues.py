@@ -98,6 +98,9 @@ def test_the_cli_follows_lang(monkeypatch, capsys):
     assert cli.main(["predict", "--help"]) == 0
     out = capsys.readouterr().out
     assert "Lire des fichiers de radiographie thoracique" in out
+    assert out.startswith("utilisation :") and "afficher ce message d'aide" in out  # argparse
+    assert cli.main(["predict"]) != 0
+    assert "les arguments suivants sont obligatoires : FILE" in capsys.readouterr().err
 
 
 def test_the_glossary_has_a_column_for_every_language():

@@ -1,13 +1,12 @@
 """ImageViewer: a QGraphicsView for one radiograph with a heatmap overlay.
 
 Mouse: wheel zooms around the cursor, left-drag pans, right-drag changes brightness/contrast
-(window/level: horizontal = width, vertical = level), double-click fits. The picture can be
-rotated by quarter turns and flipped (``set_orientation``; the heatmap and any measurement drawn
-on ``image_frame`` turn with it), and a colour picture is shown in colour (``set_color``).
-Presets, rotation, flipping and the length measurement are commanded by ``viewer_tools``. The 8-bit display image is shown
-through a 256-entry lookup table, so window/level and invert cost one table lookup per pixel;
-when zoomed out a box-filtered smaller copy is shown instead of the full image (sharper than
-bilinear sampling, and cheap to repaint for 4000 x 4000 images).
+(window/level: horizontal = width, vertical = level), double-click fits. The 8-bit picture goes
+through a 256-entry lookup table (window/level and invert cost one lookup per pixel); zoomed
+out, a box-filtered smaller copy is shown (sharp, cheap to repaint at 4000 x 4000). Everything
+on the picture is a child of ``image_frame``, so ``set_orientation`` turns and flips the image,
+heatmap and measurements together; ``set_color`` shows a colour picture in colour. Presets,
+rotation and measuring are commanded by ``viewer_tools``.
 """
 
 from __future__ import annotations
@@ -123,8 +122,7 @@ class ImageViewer(QGraphicsView):
     def upgrade_image(self, display: np.ndarray) -> None:
         """The same picture at a higher resolution (the full image after the model's reduced
         one): the heatmap, window/level and the fit-to-window state are kept."""
-        heat, fit = self._heat_source, self._fit_mode
-        self._upgrading = True
+        heat, fit, self._upgrading = self._heat_source, self._fit_mode, True
         try:
             self.set_image(display, heat)
         finally:
@@ -135,11 +133,9 @@ class ImageViewer(QGraphicsView):
     def set_color(self, rgb: np.ndarray | None) -> None:
         """Show the picture on screen in these colours ((h, w, 3) uint8, the display's shape);
         None: grey again. Brightness/contrast and invert apply to each channel."""
-        if rgb is None or self._display is None or rgb.shape[:2] != self._display.shape \
-                or rgb.ndim != 3 or rgb.dtype != np.uint8:
-            self._rgb_levels = {}
-        else:
-            self._rgb_levels = {1: np.ascontiguousarray(rgb[..., :3])}
+        fits = rgb is not None and self._display is not None and rgb.ndim == 3 \
+            and rgb.shape[:2] == self._display.shape and rgb.dtype == np.uint8
+        self._rgb_levels = {1: np.ascontiguousarray(rgb[..., :3])} if fits else {}
         self._refresh_pixmap()
 
     @property

@@ -15,8 +15,9 @@ fails until none is left. See docs/TRANSLATIONS.md.
 
 Qt's own words (standard buttons, text field menus, the file dialog) come from Qt's
 translations where Qt has one (French, Spanish, Brazilian Portuguese, Arabic); for Bengali and
-Swahili they are ours, ``locale/qt/qtbase_<lang>.ts`` (Qt Linguist files), which ``compile``
-turns into ``.qm`` with PySide6's lrelease and ``check`` checks the same way.
+Swahili they are ours, ``locale/qt/qtbase_<lang>.ts`` (Qt Linguist files), and
+``locale/qt/qtextra_<lang>.ts`` fills what Qt's own translations lack (the file dialog's labels),
+which ``compile`` turns into ``.qm`` with PySide6's lrelease and ``check`` checks the same way.
 
 Developer tool only: the app itself reads the ``.mo`` files with the standard library's gettext.
 """
@@ -200,7 +201,7 @@ def _qt_compiled(ts: Path) -> bytes | None:
 
 def compile_qt() -> list[str]:
     changed = []
-    for ts in sorted(QT_WORDS.glob("qtbase_*.ts")):
+    for ts in sorted(QT_WORDS.glob("qt*_*.ts")):
         data = _qt_compiled(ts)
         target = ts.with_suffix(".qm")
         if data is not None and (not target.is_file() or target.read_bytes() != data):
@@ -212,7 +213,7 @@ def compile_qt() -> list[str]:
 def qt_problems() -> list[Problem]:
     """Our Qt Linguist files: every message translated, %1 kept, the .qm made from them."""
     problems = []
-    for ts in sorted(QT_WORDS.glob("qtbase_*.ts")):
+    for ts in sorted(QT_WORDS.glob("qt*_*.ts")):
         language = ts.stem.split("_", 1)[1]
         for message in ET.parse(ts).getroot().iter("message"):
             source = message.findtext("source") or ""

@@ -64,6 +64,10 @@ def apply_language(app: QApplication, language: str | None = None) -> str:
             app.installTranslator(translator)
             _qt_translators.append(translator)
             break
+    extra = QTranslator(app)  # what Qt's translation lacks (the file dialog's labels)
+    if code != i18n.SOURCE_LANGUAGE and extra.load(QLocale(code), "qtextra", "_", folders[1]):
+        app.installTranslator(extra)
+        _qt_translators.append(extra)
     app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if i18n.is_right_to_left(code)
                            else Qt.LayoutDirection.LeftToRight)
     return code

@@ -43,6 +43,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--shot", type=Path, default=None)
     parser.add_argument("--no-wm", action="store_true")
     parser.add_argument("--docs", type=Path, default=None)
+    parser.add_argument("--review-shot", type=Path, default=None,
+                        help="also a picture of the review dialog and of the export dialog")
     parser.add_argument("--real", action="store_true",
                         help="the shipped model and real sample X-rays (for the documentation)")
     return parser.parse_args()
@@ -179,8 +181,32 @@ def _check(args: argparse.Namespace, home: Path) -> dict:
         pixmap = screen.grabWindow(0)
         pixmap.save(str(args.shot))
         report["shot"] = str(args.shot)
+    if args.review_shot is not None:
+        report["dialogs"] = _dialog_shots(app, window, args.review_shot, settle)
     window.close()
     return report
+
+
+def _dialog_shots(app, window, path: Path, settle) -> list[str]:
+    """The review dialog and the CSV export's file dialog, as a person sees them."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from cxr_desktop.ui.review_dialog import ReviewDialog
+
+    dialog = ReviewDialog(window.current_reading, window.labels, window)
+    dialog.show()
+    settle(0.6)
+    dialog.grab().save(str(path))
+    dialog.close()
+    export = QFileDialog(window, "", "", "CSV (*.csv)")
+    export.setOption(QFileDialog.Option.DontUseNativeDialog)
+    export.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+    export.show()
+    settle(0.8)
+    second = path.with_name(path.stem + "_export.png")
+    export.grab().save(str(second))
+    export.close()
+    return [str(path), str(second)]
 
 
 def _measure(app, window) -> dict:

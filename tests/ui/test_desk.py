@@ -229,7 +229,8 @@ def test_qt_s_own_buttons_speak_every_shipped_language(qapp, language):
     try:
         apply_language(app, language)
         for context, word in (("QPlatformTheme", "Cancel"), ("QPlatformTheme", "&Yes"),
-                              ("QLineEdit", "&Copy")):
+                              ("QLineEdit", "&Copy"), ("QFileDialog", "&Look in:"),
+                              ("QAbstractFileIconProvider", "Folder")):
             assert QCoreApplication.translate(context, word) != word, (language, word)
     finally:
         apply_language(app, "en")

@@ -30,7 +30,7 @@ class ClinicDesk(QObject):
         restored = window.settings.window_state()[0] is not None
         self.layout = ResponsiveLayout(window, window.reading_dock, window.history_dock, pane,
                                        restored)
-        self.tools = ViewerTools(window, window.viewer)
+        self.tools = ViewerTools(window, window.viewer, self._stored_size)
         history_menu = next((a for a in window.menuBar().actions()
                              if a.menu() is not None and a.menu().title() == _("&History")), None)
         self.tools.build_menu(before=history_menu)
@@ -46,6 +46,13 @@ class ClinicDesk(QObject):
                 _("Length: {length}").format(length=text), 15000))
         self._name_controls()
         accessibility.install()
+
+    def _stored_size(self) -> tuple[int, int] | None:
+        """The original size of the stored reading on screen (its preview is smaller)."""
+        reading = self.window.current_reading
+        if reading is None or not reading.width or not reading.height:
+            return None
+        return (int(reading.width), int(reading.height))
 
     def _result_shown(self, *_args: object) -> None:
         QTimer.singleShot(0, self.window, self.layout.fit_reading)

@@ -12,6 +12,7 @@ scaled by the original width and height over the shown ones.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QLineF, QObject, QPointF, Qt, Signal
@@ -77,9 +78,11 @@ class MeasureTool(QObject):
 
     measured = Signal(str)
 
-    def __init__(self, viewer: ImageViewer) -> None:
+    def __init__(self, viewer: ImageViewer,
+                 stored_size: Callable[[], tuple[int, int] | None] = lambda: None) -> None:
         super().__init__(viewer)
         self.viewer = viewer
+        self.stored_size = stored_size  # a stored reading's original width and height
         self.active = False
         self.size = PictureSize((0, 0))
         self._start: QPointF | None = None
@@ -115,7 +118,10 @@ class MeasureTool(QObject):
         line = QLineF(start, end)
         self.line.setLine(line)
         self.line.setVisible(True)
-        self.text = length_text(line, self.viewer.image_size, self.size)
+        size = self.size
+        if size.stored_preview and self.stored_size() is not None:
+            size = PictureSize(self.stored_size(), stored_preview=True)
+        self.text = length_text(line, self.viewer.image_size, size)
         self.label.setText(self.text)
         self.label.setPos(line.center())
         self.label.setVisible(True)
@@ -147,11 +153,12 @@ class MeasureTool(QObject):
 class ViewerTools(QObject):
     """The actions (and their menu) for presets, steps, rotation, flipping and measuring."""
 
-    def __init__(self, window: QMainWindow, viewer: ImageViewer) -> None:
+    def __init__(self, window: QMainWindow, viewer: ImageViewer,
+                 stored_size: Callable[[], tuple[int, int] | None] = lambda: None) -> None:
         super().__init__(window)
         self.window = window
         self.viewer = viewer
-        self.measure_tool = MeasureTool(viewer)
+        self.measure_tool = MeasureTool(viewer, stored_size)
         make = self._make
         self.presets = {
             "default": make(_("&Default brightness/contrast"), "1",

@@ -130,6 +130,21 @@ def test_lengths_are_scaled_to_the_original_and_labelled():
     assert plain.startswith("200 pixels") and "no pixel size" in plain
 
 
+def test_a_stored_reading_is_measured_in_its_original_pixels(qtbot, make_window, tmp_path):
+    big = tmp_path / "big.png"  # stored with a 512-pixel preview
+    Image.fromarray(np.clip(np.random.default_rng(4).normal(200, 12, (1000, 1300)), 0, 255)
+                    .astype(np.uint8)).save(big)
+    window = make_window()
+    _open(qtbot, window, big)
+    window.open_reading(window.current_reading.id)
+    qtbot.waitUntil(lambda: "stored preview" in window.statusBar().currentMessage())
+    tool = window.desk.tools.measure_tool
+    shown = window.viewer.image_size
+    assert shown == (512, 394)
+    text = tool.measure(QPointF(0, 0), QPointF(shown[0], 0))  # the whole width
+    assert text.startswith("1,300 pixels of the original image")
+
+
 def test_a_colour_picture_is_shown_in_colour(qtbot, make_window, tmp_path):
     rgb = np.zeros((240, 320, 3), np.uint8)
     rgb[..., 0] = 220

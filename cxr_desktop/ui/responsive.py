@@ -93,15 +93,23 @@ class ResponsiveLayout(QObject):
         self.pane.set_foldable(compact)
         right, bottom = dock_sizes(size.width(), size.height())
         self._arrange_filters(two_rows=compact)
-        beside = size.width() - right >= self.history_dock.minimumSizeHint().width()
-        self.window.setCorner(Qt.Corner.BottomRightCorner,
-                              Qt.DockWidgetArea.RightDockWidgetArea if compact and beside
-                              else Qt.DockWidgetArea.BottomDockWidgetArea)
+        pane = max(right, self.reading_dock.minimumSizeHint().width())
+        beside = size.width() - pane - 12 >= self.history_dock.minimumSizeHint().width()
+        self._set_beside(compact and beside)
+        if compact and beside and self.window.minimumSizeHint().width() \
+                > self.window.screen().availableGeometry().width():
+            self._set_beside(False)  # side by side the docks would not fit the screen
         if compact and beside:  # the pane has the full height: the history may take more
             bottom = max(bottom, int(size.height() * 0.36))
         self.window.resizeDocks([self.reading_dock], [right], Qt.Orientation.Horizontal)
         self.window.resizeDocks([self.history_dock], [bottom], Qt.Orientation.Vertical)
         QTimer.singleShot(0, self.window, self.fit_reading)
+
+    def _set_beside(self, beside: bool) -> None:
+        """The reading pane full height (the history beside it, under the image) or not."""
+        self.window.setCorner(Qt.Corner.BottomRightCorner,
+                              Qt.DockWidgetArea.RightDockWidgetArea if beside
+                              else Qt.DockWidgetArea.BottomDockWidgetArea)
 
     def _arrange_filters(self, two_rows: bool) -> None:
         """Compact: the history's date range on a second row under the search, so the history

@@ -189,9 +189,27 @@ def _defects(ctx: Context) -> list[str]:
             found.append("readings lost or database damaged after SIGKILL")
         if conc["lost"] or conc["errors"]:
             found.append("concurrent saves lost readings or showed errors")
+        found += _safety_defects(durability)
     clinic = ctx.details.get("clinic")  # issue 15
     if clinic and (clinic["lost"] or clinic["duplicated"] or clinic["resent_doubled"]):
         found.append("readings lost or doubled on the clinic server")
+    return found
+
+
+def _safety_defects(durability: dict) -> list[str]:
+    """Issue 14: damaged or lost histories, deleted journals, backups."""
+    found = []
+    damage, journal = durability.get("damage"), durability.get("journal")
+    lost, scale = durability.get("lost_main"), durability.get("scale")
+    if damage and (damage["lost_keepable"] or damage["set_aside_changed"]
+                   or damage["message_counts_wrong"] or damage["failures"]):
+        found.append("a damaged history lost readings or its file was changed")
+    if journal and (journal["lost"] or journal["ids_given_twice"] or journal["integrity"]):
+        found.append("deleting the journal lost readings or gave an id twice")
+    if lost and (lost["new_empty_made"] or lost["lost_keepable"] or lost["failures"]):
+        found.append("a lost main file became an empty history or lost readings")
+    if scale and not scale["backup_ok"]:
+        found.append("the backup at scale was not verified")
     return found
 
 

@@ -14,6 +14,10 @@ creation and migration) and each saves N readings while a reader process searche
 reports any exception. Nothing may be lost and no error (such as "database is locked") may
 reach the user.
 
+Damaged and lost histories, deleted journals, backups at scale (issue 14): ``durability_safety``
+and ``durability_scale``. The table's "confirmed readings lost" adds up every test: readings
+whose save had returned and that SQLite or a backup could still give, yet are not in the history.
+
 Child mode: ``python -m bench.durability writer|reader DB ...`` (used by the parent).
 """
 
@@ -312,14 +316,33 @@ def run_concurrent(writers: int, per_writer: int, folder: Path, seed: int = 2) -
 
 
 def run(ctx: Context) -> list[Figure]:
+    from bench import durability_safety as safety
+    from bench.durability_scale import lost_total, run_scale, safety_figures
+
     kills = 20 if ctx.quick else 60
     writers, per_writer = (2, 50) if ctx.quick else (3, 200)
+    trials, rounds, scale = (8, 3, 10_000) if ctx.quick else (30, 10, 100_000)
+    import logging
+
+    logging.disable(logging.CRITICAL)  # the app's expected error logs (repairs) are not output
     with tempfile.TemporaryDirectory(prefix="cxr-durability-") as tmp:
         kill = run_kills(kills, Path(tmp), seed=ctx.seed)
         conc = run_concurrent(writers, per_writer, Path(tmp), seed=ctx.seed)
+        damage = safety.run_damage(trials, Path(tmp), seed=ctx.seed)
+        journal = safety.run_journal(rounds, Path(tmp), seed=ctx.seed)
+        lost = safety.run_lost_main(rounds, Path(tmp), seed=ctx.seed)
+        big = run_scale(Path(tmp), scale, ctx.log, seed=ctx.seed)
+    logging.disable(logging.WARNING)  # as bench/__main__ set it
+    total = lost_total(kill, conc, damage, journal, lost)
     ctx.details["durability"] = {
         "kills": kill.__dict__,
         "concurrency": conc.__dict__,
+        "damage": damage.__dict__,
+        "journal": journal.__dict__,
+        "lost_main": lost.__dict__,
+        "scale": {k: v for k, v in big.__dict__.items() if not k.startswith("saves")}
+        | {"longest_save_during_backup_ms": max(big.saves_during, default=0) * 1e3},
+        "lost_total": total,
     }
     section = "Durability (SIGKILL, concurrent saves)"
     integrity = "ok" if not kill.integrity_failures else f"{len(kill.integrity_failures)} failed"
@@ -339,6 +362,9 @@ def run(ctx: Context) -> list[Figure]:
         Figure(section, "concurrent save rate (all writers)",
                round(conc.saved / max(conc.writers_seconds, 1e-9), 1), "readings/s",
                f"integrity {conc.integrity}; process start-up included"),
+        Figure(section, "confirmed readings lost, every test above and below", total, "",
+               "where SQLite or a backup still held them (the issue 14 target: 0)"),
+        *safety_figures(damage, journal, lost, big),
     ]
 
 

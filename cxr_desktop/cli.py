@@ -18,8 +18,10 @@ from pathlib import Path
 from cxr_desktop import APP_NAME, __version__, i18n
 from cxr_desktop.commands import accounts as accounts_command
 from cxr_desktop.commands import argparse_words
+from cxr_desktop.commands import calibrate as calibrate_command
 from cxr_desktop.commands import history as history_command
 from cxr_desktop.commands import predict as predict_command
+from cxr_desktop.commands import quality as quality_command
 from cxr_desktop.commands.logs import CliLogging
 from cxr_desktop.commands.output import (
     EXIT_ERROR,
@@ -37,7 +39,7 @@ from cxr_desktop.smoke import SMOKE_ENV
 
 log = logging.getLogger("cxr_desktop.cli")
 
-COMMANDS = ("predict", "history", "accounts")
+COMMANDS = ("predict", "history", "quality", "calibrate", "accounts")
 
 
 def _positive_int(text: str) -> int:
@@ -58,13 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cxr-desktop",
         description=_("{app}: an offline chest X-ray second-opinion assistant. With no command "
                       "(or just image files) the window opens.").format(app=APP_NAME),
-        usage="cxr-desktop [FILE ...]\n       cxr-desktop {predict,history,accounts} ...",
+        usage="cxr-desktop [FILE ...]\n       cxr-desktop {" + ",".join(COMMANDS) + "} ...",
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{predict,history,accounts}",
+    sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}",
                                 prog="cxr-desktop")
     predict_command.add_parser(sub, common, _positive_int)
     history_command.add_parser(sub, common, _positive_int)
+    quality_command.add_parser(sub, common, _positive_int)
+    calibrate_command.add_parser(sub, common, _positive_int)
     accounts_command.add_parser(sub, common, _positive_int)
     return parser
 
@@ -157,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return history_command.run(args)
         if command == "accounts":
             return accounts_command.run(args)
+        if command in ("quality", "calibrate"):
+            return (quality_command if command == "quality" else calibrate_command).run(args)
         if command is None and hasattr(args, "files"):
             if _wants_smoke_test(args):
                 return _run_smoke_test(args)

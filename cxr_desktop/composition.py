@@ -19,6 +19,7 @@ from cxr_desktop.core.inference import Classifier
 from cxr_desktop.core.labels import register_card_names
 from cxr_desktop.core.storage import HistoryStore, open_history
 from cxr_desktop.service.reading import MODEL_MIN_SIDE, ReadingService
+from cxr_desktop.service.site_calibration import SiteCalibration
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,13 @@ def load_classifier(model_dir: Path | str | None = None, threads: int | None = N
     return classifier
 
 
-def open_store(location: Path | str | None = None) -> HistoryStore:
-    """The reading history (the user's default one when ``location`` is None); raises
-    StorageError."""
+def open_store(location: Path | str | None = None, *, new_if_missing: bool = False) -> HistoryStore:
+    """The reading history (the user's default one when ``location`` is None), with its backups
+    where the person chose (``service.backups``; issue 14), or the clinic server when one is set
+    (issue 15); raises StorageError."""
     from cxr_desktop.core.storage.postgresql import is_database_url
     from cxr_desktop.service import clinic_config  # issue 15: a shared clinic server
+    from cxr_desktop.service.backups import backup_folder
 
     url = location if is_database_url(location) else None
     if location is None:
@@ -53,7 +56,7 @@ def open_store(location: Path | str | None = None) -> HistoryStore:
 
         return open_clinic_history(str(url), clinic_config.outbox_path(),
                                    clinic_config.stored_password() if location is None else None)
-    return open_history(location)
+    return open_history(location, backup_folder(location), new_if_missing=new_if_missing)
 
 
 def make_decode_guard():
@@ -81,3 +84,24 @@ def make_service(classifier: Classifier | None, store: HistoryStore | None,
         full_loader=lambda path: guard.load(path, min_side=VIEWER_MIN_SIDE,
                                             time_limit_s=VIEWER_TIME_LIMIT_S),
     )
+
+
+def site_calibration_for(classifier: Classifier, store: HistoryStore | None) -> SiteCalibration:
+    """Issue 12: the clinic's site calibration for a command, read from ``store``, or from the
+    user's history when there is one (a reading that is not saved uses it too). Raises
+    StorageError when the history cannot be read."""
+    sha = classifier.card.sha256
+    if store is None:
+        from cxr_desktop.service import clinic_config
+
+        url = clinic_config.database_url()
+        if url:  # issue 15: the clinic server's calibration (or, offline, the one last known)
+            from cxr_desktop.service.sync import open_clinic_history
+
+            with open_clinic_history(url, clinic_config.outbox_path(),
+                                     clinic_config.stored_password(), sender=False) as clinic:
+                return SiteCalibration.from_store(clinic, sha)
+    if store is not None or not paths.database_path().is_file():
+        return SiteCalibration.from_store(store, sha)
+    with open_history() as history:
+        return SiteCalibration.from_store(history, sha)

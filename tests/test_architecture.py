@@ -47,8 +47,8 @@ def test_storage_public_surface_names_no_database_engine():
     public = set(storage.__all__)
     assert public == {name for name in dir(storage) if not name.startswith("_")} - {
         "annotations", "protocol", "query", "readings", "times", "search_text", "csv_export",
-        "sqlite", "Path",
-        "postgresql", "accounts", "audit", "reviews", "copy"}  # issue 15
+        "sqlite", "Path", "safeguards",
+        "postgresql", "accounts", "audit", "reviews", "copy"}  # issues 14, 15
     assert not any("sqlite" in name.lower() or name.startswith("_") for name in public)
     assert "HistoryStore" in public and "open_history" in public
 

@@ -36,7 +36,8 @@ TEXT_CLASSES = {
 MESSAGE_FUNCTIONS = {"show_error", "show_info", "confirm", "warning", "information", "critical",
                      "question", "print_error", "print_line", "write_line"}
 ERROR_CLASSES = {"CxrError", "UnsupportedFileError", "CorruptImageError", "ImageTooLargeError",
-                 "ModelError", "StorageError", "NewerDatabaseError", "DecodeTimeoutError"}
+                 "ModelError", "StorageError", "NewerDatabaseError", "DecodeTimeoutError",
+                 "DamagedHistoryError", "HistoryMissingError", "JournalVanishedError", "BackupError"}
 #: Files whose texts are not translated yet (each has an owner working on it right now).
 NOT_YET: set[str] = {"core/imaging.py", "core/dicom.py", "core/model_card.py", "core/inference.py"}
 

@@ -53,7 +53,8 @@ def fit_temperature_and_bias(logits: np.ndarray, labels: np.ndarray) -> tuple[fl
 
     opt.step(loss)
     t, b = float(log_t.detach().exp()), (raw_b - raw_b.mean()).detach().numpy()
-    if not (np.isfinite(t) and np.isfinite(b).all()) or nll(logits, labels, t, b) > nll(logits, labels, t0):
+    in_range = 0.05 <= t <= 20 and np.abs(b).max() <= 20  # inside the model card's allowed ranges
+    if not (np.isfinite(t) and np.isfinite(b).all() and in_range) or nll(logits, labels, t, b) > nll(logits, labels, t0):
         return t0, np.zeros(logits.shape[1])
     return t, b
 

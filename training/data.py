@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cxr_desktop.core.preprocess import PreprocessSpec, squash
+from cxr_desktop.core.preprocess import PreprocessSpec, normalize, squash, standardize
 
 LABELS = ("COVID-19", "Normal", "Viral_Pneumonia")
 
@@ -89,6 +89,27 @@ def load_images(data_dir: Path, files: list[str], spec: PreprocessSpec, cache_di
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.save(cache, out)
     return out
+
+
+def standardize_batch(u8: np.ndarray, spec: PreprocessSpec) -> np.ndarray:
+    """The app's intensity standardisation (core.preprocess.standardize) of each uint8 image."""
+    if spec.intensity == "none":
+        return u8
+    return np.stack([standardize(a, spec) for a in u8])
+
+
+def model_input_np(u8: np.ndarray, spec: PreprocessSpec) -> np.ndarray:
+    """uint8 (N, S, S) squashed images -> float32 (N, 1, S, S), exactly as the app's preprocess."""
+    return normalize(standardize_batch(u8, spec), spec)[:, None]
+
+
+def standardize_unit(x: torch.Tensor, spec: PreprocessSpec) -> torch.Tensor:
+    """Augmented float (B, 1, S, S) in [0, 1] -> quantised to 8 bits (as a real image is) and
+    standardised like the app does, back in [0, 1]."""
+    if spec.intensity == "none":
+        return x
+    u8 = (x[:, 0].clamp(0, 1) * 255 + 0.5).to(torch.uint8).numpy()
+    return torch.from_numpy(standardize_batch(u8, spec)).float()[:, None] * (1.0 / 255.0)
 
 
 def to_model_input(u8_or_unit: torch.Tensor, spec: PreprocessSpec, already_unit: bool = False) -> torch.Tensor:

@@ -88,3 +88,42 @@ def ood_scores(val: np.ndarray, negatives: dict[str, np.ndarray], path: Path) ->
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def style_suite(after: dict, before: dict | None, path: Path) -> None:
+    """Per style: agreement with the clean prediction and adult Normals called COVID-19, before/after."""
+    plt = _plt()
+    names = list(after["styles"])
+    y = np.arange(len(names))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 0.32 * len(names) + 1.6), dpi=100, sharey=True)
+    for ax, key, goal, title in ((a, "agreement_with_clean", 0.95, "agreement with the clean prediction"),
+                                 (b, "adult_normal_called_covid", 0.02, "adult Normals called COVID-19")):
+        h = 0.38
+        if before:
+            ax.barh(y - h / 2, [before["styles"].get(n, {}).get(key) or 0 for n in names], h,
+                    color="#bbbbbb", label="before (v1)")
+        ax.barh(y + (h / 2 if before else 0), [after["styles"][n][key] or 0 for n in names], h,
+                color="#1f77b4", label="this model")
+        ax.axvline(goal, color="red", lw=1, ls="--", label=f"target {goal:.0%}")
+        ax.set_title(title), ax.set_xlim(0, 1), ax.legend(loc="lower right" if key.startswith("agree") else "upper right")
+    a.set_yticks(y, names), a.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def heatmap_sanity(mean_map: np.ndarray, lung: np.ndarray, shares: dict[str, float], path: Path) -> None:
+    """Mean COVID-19 CAM on COVID-19 val images with the lung-field estimate, and the lung share."""
+    plt = _plt()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 4), dpi=100, gridspec_kw={"width_ratios": [1, 1.2]})
+    a.imshow(mean_map, cmap="inferno")
+    a.contour(lung, levels=[0.5], colors="cyan", linewidths=1)
+    a.set_title("mean COVID-19 CAM (this model)\ncyan: lung-field estimate"), a.axis("off")
+    colours = [{"before (v1)": "#bbbbbb", "this model": "#1f77b4"}.get(k, "#2ca02c") for k in shares]
+    b.bar(list(shares), [v * 100 for v in shares.values()], color=colours)
+    b.set_ylabel("% of CAM mass inside the lung fields"), b.set_ylim(0, 100)
+    for i, v in enumerate(shares.values()):
+        b.text(i, v * 100 + 1, f"{v:.0%}", ha="center")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

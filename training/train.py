@@ -19,7 +19,15 @@ import torch
 import torch.nn.functional as F
 
 from cxr_desktop.core.preprocess import PreprocessSpec
-from training.data import LABELS, Split, augment, to_model_input
+from training.augment import style_batch
+from training.data import (
+    LABELS,
+    Split,
+    augment,
+    standardize_batch,
+    standardize_unit,
+    to_model_input,
+)
 from training.model import CxrNet
 
 
@@ -27,9 +35,12 @@ from training.model import CxrNet
 class TrainConfig:
     width: int = 32
     blocks: tuple[int, ...] = (1, 2, 2, 1)
-    epochs: int = 40
-    low_res_size: int = 176  # progressive resizing: the first epochs train on smaller images (faster)
-    low_res_fraction: float = 0.55
+    epochs: int = 22
+    #: Images drawn per epoch, with replacement, in proportion to the class- and age-balanced
+    #: weights (then an unweighted loss); 0: every image once per epoch with a weighted loss.
+    epoch_samples: int = 6000
+    low_res_size: int = 160  # progressive resizing: the first epochs train on smaller images (faster)
+    low_res_fraction: float = 0.6
     aug_strength: float = 0.85
     eval_every: int = 2  # val accuracy for the learning curve (selects nothing)
     batch_size: int = 32
@@ -42,6 +53,7 @@ class TrainConfig:
     uniform_weight: float = 0.3
     pediatric_normal_share: float = 0.3  # of the Normal class's loss weight (they are ~13% of Normals)
     ema_decay: float = 0.998
+    style_prob: float = 0.7  # acquisition-style augmentation (training.augment), every class alike
     seed: int = 0
     threads: int = 2
     device: str = "auto"
@@ -95,7 +107,7 @@ def predict_logits(model: CxrNet, images: np.ndarray, spec: PreprocessSpec, devi
     model.eval()
     outs = ([], [], [])
     for i in range(0, len(images), batch):
-        x = to_model_input(torch.from_numpy(images[i:i + batch]), spec).to(device)
+        x = to_model_input(torch.from_numpy(standardize_batch(images[i:i + batch], spec)), spec).to(device)
         x = x.contiguous(memory_format=torch.channels_last)
         for o, t in zip(outs, model(x)):
             o.append(t.float().cpu().numpy())
@@ -129,9 +141,11 @@ def train(cfg: TrainConfig, train_split: Split, val_split: Split, negatives: np.
     images = torch.from_numpy(train_split.images)
     neg_images = torch.from_numpy(negatives)
     n, bs = len(train_split), cfg.batch_size
-    steps = n // bs
+    per_epoch = min(cfg.epoch_samples, n) if cfg.epoch_samples else n
+    steps = max(1, per_epoch // bs)
     total_steps, warmup_steps = steps * cfg.epochs, steps * cfg.warmup_epochs
     gen = torch.Generator().manual_seed(cfg.seed)
+    style_rng = np.random.default_rng(cfg.seed)
     history: list[dict] = []
     start_epoch = 0
     ckpt_path = run_dir / "checkpoint.pt"
@@ -142,6 +156,7 @@ def train(cfg: TrainConfig, train_split: Split, val_split: Split, negatives: np.
             ema.load_state_dict(ckpt["ema"])
             opt.load_state_dict(ckpt["opt"])
             gen.set_state(ckpt["gen"])
+            style_rng.bit_generator.state = ckpt.get("style_rng", style_rng.bit_generator.state)
             history, start_epoch = ckpt["history"], ckpt["epoch"] + 1
             print(f"resumed from {ckpt_path} at epoch {start_epoch}", file=sys.stderr)
         else:
@@ -150,7 +165,10 @@ def train(cfg: TrainConfig, train_split: Split, val_split: Split, negatives: np.
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
         size = cfg.low_res_size if epoch < int(cfg.epochs * cfg.low_res_fraction) else spec.input_size
-        order = torch.randperm(n, generator=gen)
+        if cfg.epoch_samples:
+            order = torch.multinomial(weights, per_epoch, replacement=True, generator=gen)
+        else:
+            order = torch.randperm(n, generator=gen)
         t0, seen, loss_sum, correct = time.time(), 0, 0.0, 0
         for step in range(steps):
             lr = lr_at(epoch * steps + step, total_steps, warmup_steps, cfg.lr)
@@ -158,11 +176,15 @@ def train(cfg: TrainConfig, train_split: Split, val_split: Split, negatives: np.
                 g["lr"] = lr
             idx = order[step * bs:(step + 1) * bs]
             neg_idx = torch.randint(0, len(neg_images), (cfg.negatives_per_batch,), generator=gen)
-            x = augment(torch.cat([images[idx], neg_images[neg_idx]]), gen, cfg.aug_strength)
+            raw = torch.cat([images[idx], neg_images[neg_idx]])
+            if cfg.style_prob > 0:
+                raw = torch.from_numpy(style_batch(raw.numpy(), style_rng, cfg.style_prob))
+            x = standardize_unit(augment(raw, gen, cfg.aug_strength), spec)
             if size != spec.input_size:
                 x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
             x = to_model_input(x, spec, already_unit=True).to(device).contiguous(memory_format=torch.channels_last)
-            y, w = labels[idx].to(device), weights[idx].to(device)
+            y = labels[idx].to(device)
+            w = torch.ones(len(idx), device=device) if cfg.epoch_samples else weights[idx].to(device)
             with torch.autocast(device.type, dtype=autocast_dtype):
                 logits, outlier, _ = model(x)
             logits, outlier = logits.float(), outlier.float()
@@ -193,7 +215,8 @@ def train(cfg: TrainConfig, train_split: Split, val_split: Split, negatives: np.
         sys.stderr.write("\n")
         print(json.dumps(record), file=sys.stderr)
         torch.save({"config": asdict(cfg), "model": model.state_dict(), "ema": ema.state_dict(),
-                    "opt": opt.state_dict(), "gen": gen.get_state(), "history": history, "epoch": epoch},
+                    "opt": opt.state_dict(), "gen": gen.get_state(),
+                    "style_rng": style_rng.bit_generator.state, "history": history, "epoch": epoch},
                    run_dir / "checkpoint.tmp")
         (run_dir / "checkpoint.tmp").replace(ckpt_path)
     ema = ema.float().cpu().eval().to(memory_format=torch.contiguous_format)

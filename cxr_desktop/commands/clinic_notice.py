@@ -22,3 +22,12 @@ def offline_notice(store: object, probe: bool = True) -> None:
     text = describe(store.status())
     if text:
         write_line(sys.stderr, _("note: {message}").format(message=text))
+
+
+def site_calibration_notice(site: object) -> None:
+    """Issue 12 while offline: the readings use the site calibration as last known from the
+    clinic database; say so (``site`` is a known ``SiteCalibration``)."""
+    state = site.state(timeout_s=0)  # type: ignore[attr-defined]
+    message = state.message() if state.last_known_utc is not None else None
+    if message:
+        write_line(sys.stderr, _("note: {message}").format(message=message))

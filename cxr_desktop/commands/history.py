@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cxr_desktop.commands import clinic_notice, history_migrate, staff
+from cxr_desktop.commands import clinic_notice, history_backups, history_migrate, staff
 from cxr_desktop.commands.output import EXIT_OK, emit_json, json_float, print_line
 from cxr_desktop.core.labels import display_label
 from cxr_desktop.core.patient import shown_name
@@ -20,7 +20,7 @@ from cxr_desktop.service.wording import ResultSummary, one_line
 def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> None:
     history = sub.add_parser("history", help=_("list or export the reading history"))
     history_sub = history.add_subparsers(dest="history_command",
-                                         metavar="{list,export,migrate}")
+                                         metavar="{list,export,migrate,backup,restore}")
     history_sub.required = True
     listing = history_sub.add_parser("list", parents=[common], help=_("list recent readings"))
     listing.add_argument("--limit", type=positive_int, default=20, metavar="N",
@@ -39,6 +39,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> 
     export.add_argument("--label", default=None, metavar="L",
                         help=_("only readings with this result"))
     history_migrate.add_parser(history_sub, common)  # issue 15
+    history_backups.add_subcommands(history_sub, common)  # issue 14
 
 
 def reading_json(reading: Reading) -> dict[str, Any]:
@@ -59,6 +60,7 @@ def reading_json(reading: Reading) -> dict[str, Any]:
         "note": reading.note,
         "confirmed_label": reading.confirmed_label,
         "reviewed_utc": reading.reviewed_utc,
+        "site_calibration": reading.site_profile_id,  # issue 12
     }
 
 
@@ -76,11 +78,12 @@ def reading_line(reading: Reading) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cxr_desktop.composition import open_store
-
+    if args.history_command in ("backup", "restore"):  # issue 14
+        return (history_backups.run_backup if args.history_command == "backup"
+                else history_backups.run_restore)(args)
     if args.history_command == "migrate":  # issue 15
         return history_migrate.run(args)
-    with open_store() as opened:
+    with history_backups.open_cli_store() as opened:  # its notices go to stderr (issue 14)
         clinic_notice.offline_notice(opened)
         store = staff.guarded(opened)  # issue 15: signed in when staff accounts are on
         if args.history_command == "list":

@@ -51,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
         report = copy_history(source, target, lambda r: print_line(
             _("{done} of {total} readings copied or found").format(
                 done=r.copied + r.already_there, total=r.total)))
+    if report.site_profiles:  # issue 12
+        print_line(ngettext("{count} site calibration copied.", "{count} site calibrations copied.",
+                            report.site_profiles).format(count=report.site_profiles))
     print_line(ngettext("{count} reading copied.", "{count} readings copied.",
                         report.copied).format(count=report.copied))
     if report.already_there:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,9 @@ from cxr_desktop.commands.output import (
     json_float,
     print_error,
     print_line,
+    write_line,
 )
-from cxr_desktop.core.errors import CxrError
+from cxr_desktop.core.errors import CxrError, StorageError
 from cxr_desktop.i18n import _
 from cxr_desktop.privacy import describe_file, redact, remember_sensitive
 from cxr_desktop.service.folders import expand_paths
@@ -45,11 +47,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> 
 
 
 def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
+    from cxr_desktop.commands.history_backups import open_cli_store
     from cxr_desktop.composition import (
         load_classifier,
         make_decode_guard,
         make_service,
-        open_store,
     )
 
     remember_sensitive(*args.files)
@@ -58,11 +60,13 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
     if not files:
         print_error(_("There are no image files to read."))
         return EXIT_ERROR
-    store = open_store() if args.save else None
+    store = open_cli_store() if args.save else None
     guard = make_decode_guard()  # no file keeps the command waiting past its time limit
     service = make_service(classifier, staff.guarded(store) if store is not None else None, guard)
     failed = save_failed = False
     try:
+        service.site = _site_calibration(classifier, store)  # issue 12
+        clinic_notice.site_calibration_notice(service.site)  # offline: as last known
         for name in files:
             start = time.perf_counter()
             try:
@@ -91,6 +95,22 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
     return EXIT_ERROR if failed or save_failed else EXIT_OK
 
 
+def _site_calibration(classifier: Any, store: Any) -> Any:
+    """The clinic's site calibration; without --save, a history that cannot be read (a newer
+    version's, a damaged one) does not stop the reading, and the user is told."""
+    from cxr_desktop.composition import site_calibration_for
+    from cxr_desktop.service.site_calibration import SiteCalibration
+
+    try:
+        return site_calibration_for(classifier, store)
+    except StorageError as exc:
+        if store is not None:
+            raise
+        write_line(sys.stderr, _("note: {reason} These results use the AI model's own "
+                                 "calibration, not this clinic's.").format(reason=exc.message))
+        return SiteCalibration.off()
+
+
 def _report(name: str, outcome: ReadOutcome, ms: float, as_json: bool) -> None:
     prediction, reading = outcome.prediction, outcome.reading
     if as_json:
@@ -106,6 +126,7 @@ def _report(name: str, outcome: ReadOutcome, ms: float, as_json: bool) -> None:
             "model": f"{prediction.model_name} {prediction.model_version}",
             "ms": json_float(ms, 2),
         }
+        obj["site_calibration"] = reading.site_profile_id  # issue 12
         if reading.id is not None:
             obj["id"] = reading.id
         emit_json(obj)

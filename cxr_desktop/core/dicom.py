@@ -73,6 +73,8 @@ _METADATA_TAGS = {
     "modality": "Modality",
     "body_part": "BodyPartExamined",
     "view_position": "ViewPosition",
+    "patient_age": "PatientAge",
+    "patient_birth_date": "PatientBirthDate",
 }
 
 

@@ -8,6 +8,12 @@ Each OOD score is divided by its threshold; the largest ratio is ``Prediction.oo
 image is out of distribution when it exceeds 1. A colour check joins in when the card sets
 ``ood.max_colorfulness``: radiographs are grey even when saved as RGB. A DICOM header that names
 another modality, body part or a lateral view also rules the image out (``header_check``).
+
+At load the Classifier refuses a model it cannot trust, with a ModelError that names the model
+(never the image): a card not bound to the model (``model_card.CARD_DIGEST_KEY``), outputs whose
+sizes do not match the card's labels and OOD scores, or a model that gives non-finite numbers on
+a built-in synthetic radiograph (the self-test). A model that gives non-finite numbers for an
+image later is refused the same way, so no NaN ever reaches a reading.
 """
 
 from __future__ import annotations
@@ -21,8 +27,15 @@ import numpy as np
 
 from cxr_desktop.core.errors import ModelError
 from cxr_desktop.core.header_check import header_conflict
-from cxr_desktop.core.model_card import ModelCard, load_model_card, sha256_file
-from cxr_desktop.core.preprocess import preprocess
+from cxr_desktop.core.model_card import (
+    CARD_DIGEST_KEY,
+    ModelCard,
+    card_digest,
+    load_model_card,
+    sha256_file,
+)
+from cxr_desktop.core.preprocess import preprocess, preprocess_array
+from cxr_desktop.core.reading_limits import cautions_for
 from cxr_desktop.core.types import Prediction, XrayImage
 
 log = logging.getLogger(__name__)
@@ -44,6 +57,16 @@ def heatmap_u8(cam: np.ndarray) -> np.ndarray:
     peak = float(cam.max())
     scaled = (cam / peak * 255.0) if peak > 1e-12 else np.zeros_like(cam)
     return np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
+
+
+def synthetic_radiograph(size: int = 256) -> np.ndarray:
+    """A chest-radiograph-like uint8 test image: bright body, two dark lung fields, a spine."""
+    c = (np.arange(size) + 0.5) / size
+    x, y = c[None, :], c[:, None]
+    body = 0.55 + 0.35 * np.exp(-(((x - 0.5) / 0.45) ** 2 + ((y - 0.55) / 0.6) ** 2) * 2)
+    lungs = sum(np.exp(-(((x - cx) / 0.13) ** 2 + ((y - 0.48) / 0.25) ** 2) * 2) for cx in (0.3, 0.7))
+    spine = np.exp(-(((x - 0.5) / 0.04) ** 2)) * 0.2
+    return np.clip((body - 0.45 * lungs + spine) * 255, 0, 255).astype(np.uint8)
 
 
 class Classifier:
@@ -77,18 +100,55 @@ class Classifier:
             raise ModelError(
                 "The AI model could not be loaded. Please reinstall CXR Desktop.", detail=f"{path}: {exc}"
             ) from exc
+        self._check_binding()
         self._check_signature()
+        self._self_test()
+
+    def _mismatch(self, detail: str) -> ModelError:
+        card = self.card
+        return ModelError("The AI model does not match its description. Please reinstall CXR Desktop.",
+                          detail=f"model {card.name} {card.version} ({card.model_path}): {detail}")
+
+    def _invalid(self, detail: str) -> ModelError:
+        card = self.card
+        return ModelError("The AI model gives invalid results, so it will not be used. Please reinstall CXR Desktop.",
+                          detail=f"model {card.name} {card.version} ({card.model_path}): {detail}")
+
+    def _check_binding(self) -> None:
+        """The model carries the digest of its own card (written at export)."""
+        recorded = self.session.get_modelmeta().custom_metadata_map.get(CARD_DIGEST_KEY)
+        expected = card_digest(self.card.raw)
+        if recorded != expected:
+            raise self._mismatch(f"card digest {expected} != model's {recorded!r}")
 
     def _check_signature(self) -> None:
         card = self.card
-        inputs = {i.name for i in self.session.get_inputs()}
-        outputs = {o.name for o in self.session.get_outputs()}
+        inputs = {i.name: i.shape for i in self.session.get_inputs()}
+        outputs = {o.name: o.shape for o in self.session.get_outputs()}
         wanted = {card.logits_output, card.cam_output, card.ood_output}
-        if card.input_name not in inputs or not wanted <= outputs:
-            raise ModelError(
-                "The AI model does not match its description. Please reinstall CXR Desktop.",
-                detail=f"inputs {sorted(inputs)}, outputs {sorted(outputs)}",
-            )
+        if card.input_name not in inputs or not wanted <= set(outputs):
+            raise self._mismatch(f"inputs {sorted(inputs)}, outputs {sorted(outputs)}")
+        k, m = len(card.labels), len(card.ood_scores)
+        for name, axis, size in ((card.logits_output, 1, k), (card.cam_output, 1, k), (card.ood_output, 1, m)):
+            shape = outputs[name]
+            if len(shape) <= axis or (isinstance(shape[axis], int) and shape[axis] != size):
+                raise self._mismatch(f"output {name} has shape {shape}, the card needs {size} on axis {axis}")
+
+    def _self_test(self) -> None:
+        """One inference on a built-in synthetic radiograph: shapes as the card says, all finite."""
+        logits, cam, ood = self.run(preprocess_array(synthetic_radiograph(), self.card.preprocess))
+        k, m = len(self.card.labels), len(self.card.ood_scores)
+        if logits.shape != (1, k) or cam.ndim != 4 or cam.shape[:2] != (1, k) or ood.shape != (1, m):
+            raise self._mismatch(f"self-test shapes logits {logits.shape}, cam {cam.shape}, ood {ood.shape}")
+        self._check_finite(logits, cam, ood)
+
+    def _check_finite(self, logits: np.ndarray, cam: np.ndarray, ood: np.ndarray) -> np.ndarray:
+        card = self.card
+        probs = softmax(logits[0], card.temperature, card.logit_bias)
+        for name, values in (("logits", logits), ("cam", cam), ("ood_scores", ood), ("probabilities", probs)):
+            if not np.isfinite(values).all():
+                raise self._invalid(f"non-finite {name}")
+        return probs
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -114,7 +174,7 @@ class Classifier:
         t1 = time.perf_counter()
         logits, cam, ood_raw = self.run(batch)
         t2 = time.perf_counter()
-        probs = softmax(logits[0], card.temperature, card.logit_bias)
+        probs = self._check_finite(logits, cam, ood_raw)
         top = int(np.argmax(probs))
         ood_score = float(self.ood_ratio(ood_raw)[0])
         ood_reason = header_conflict(image.metadata)
@@ -144,4 +204,5 @@ class Classifier:
                 "total": (t3 - t0) * 1e3,
             },
             ood_reason=ood_reason,
+            cautions=cautions_for(image.metadata),
         )

@@ -29,6 +29,10 @@ class ImageMetadata:
     modality: str | None = None
     body_part: str | None = None
     view_position: str | None = None
+    #: DICOM PatientAge as written (Age String, e.g. "007Y", "018M"), and PatientBirthDate
+    #: (YYYYMMDD): raw text; ``core.reading_limits`` interprets them.
+    patient_age: str | None = None
+    patient_birth_date: str | None = None
     # -- issue 13: length measurements in the viewer
     #: Millimetres between pixel centres as (row, column) spacing, from the DICOM PixelSpacing
     #: (at the patient) or else ImagerPixelSpacing (at the detector); None when the file does not
@@ -86,7 +90,8 @@ class Prediction:
     #: Why the image was judged not a frontal chest X-ray, in words for the user (None: accepted,
     #: or the model's own gate said so without a more specific reason).
     ood_reason: str | None = None
-    #: Limits of the model that apply to this image (e.g. a child's X-ray), whole sentences.
+    #: Whole sentences for the user about limits of the model for this image (e.g. a child's
+    #: X-ray: see ``core.reading_limits``); shown with the result and stored with the reading.
     cautions: tuple[str, ...] = ()
 
     @property
@@ -138,3 +143,10 @@ class Reading:
     #: How many times the reading was reviewed, plus one: a review made on an older copy is
     #: refused (``StaleReviewError``) instead of silently overwriting the newer one.
     version: int = 1
+    # -- issue 12: site calibration ---------------------------------------------------------
+    #: The site calibration profile that produced ``probabilities`` and ``uncertain`` (None: the
+    #: model card's own calibration).
+    site_profile_id: int | None = None
+    #: The model card's probabilities before the site profile adjusted them (None: no profile,
+    #: so they are ``probabilities``).
+    model_probabilities: dict[str, float] | None = None

@@ -1,21 +1,27 @@
 """``GuardedHistory``: the history as the person signed in may use it (issue 15). Every call is
 checked against their role (``service.accounts``) and what they do is written to the audit
-trail: each view of a reading, save, review, patient correction, deletion and export. With
-accounts off it only passes calls through."""
+trail: each view of a reading, save, review, patient correction, deletion and export, and
+(issue 12) each site calibration fitted, signed off or rolled back and each quality view; the
+use cases made of several calls (a fit, the quality figures) ask ``authorize`` first. Reading
+which site calibration is in use is everyone's: every new reading needs it. With accounts off
+it only passes calls through."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
-from cxr_desktop.core.errors import StaleReviewError
+from cxr_desktop.core.errors import StaleReviewError, StorageError
+from cxr_desktop.core.site_profile import SiteProfile
 from cxr_desktop.core.storage import ReadingQuery, StoreInfo
 from cxr_desktop.core.storage.accounts import Account
 from cxr_desktop.core.storage.audit import AuditEvent, AuditQuery
 from cxr_desktop.core.storage.query import UNSET, Unset
+from cxr_desktop.core.storage.safeguards import BackupInfo
 from cxr_desktop.core.types import Reading
 from cxr_desktop.service.accounts import (
     AUDIT,
+    CALIBRATE,
     DELETE,
     EXPORT,
     MANAGE_ACCOUNTS,
@@ -143,3 +149,63 @@ class GuardedHistory:
     def search_audit(self, query: AuditQuery | None = None) -> list[AuditEvent]:
         self.session.require(AUDIT)
         return self.inner.search_audit(query)
+
+    # -- issue 12: site calibration (a supervisor's; reading the active one is everyone's) -----
+
+    def active_site_profile(self) -> SiteProfile | None:
+        return self.inner.active_site_profile()
+
+    def site_profiles(self) -> list[SiteProfile]:
+        self.session.require(CALIBRATE)
+        return self.inner.site_profiles()
+
+    def add_site_profile(self, profile: SiteProfile) -> SiteProfile:
+        self.session.require(CALIBRATE)
+        stored = self.inner.add_site_profile(profile)
+        self.session.record("calibrate", detail=f"signed off site calibration #{stored.id} "
+                            f"(model {stored.model_version}, {stored.n_readings} confirmed "
+                            f"readings, uncertain below {stored.uncertain_below:.4f}), signed by "
+                            f"{stored.signed_by}")
+        return stored
+
+    def roll_back_site_profile(self, profile_id: int, *, by: str) -> SiteProfile:
+        self.session.require(CALIBRATE)
+        undone = self.inner.roll_back_site_profile(profile_id, by=by)
+        self.session.record("calibrate", detail=f"rolled back site calibration #{undone.id}, "
+                            f"by {undone.rolled_back_by}")
+        return undone
+
+    # -- issue 14: safeguards. Problems and checks are for everyone; a backup copies every
+    # patient (an export), restoring replaces the history (like deleting): a supervisor's.
+
+    def notices(self) -> list[StorageError]:
+        return self.inner.notices()
+
+    def verify(self) -> list[StorageError]:
+        return self.inner.verify()
+
+    def backup(self, folder: Path | str | None = None, reason: str = "manual") -> BackupInfo:
+        if reason == "manual":  # the daily and pre-update copies are the app's own
+            self.session.require(EXPORT)
+        made = self.inner.backup(folder, reason)
+        if reason == "manual":
+            self.session.record("export", detail=f"backup of {made.readings} readings")
+        return made
+
+    def backups(self, folder: Path | str | None = None) -> list[BackupInfo]:
+        return self.inner.backups(folder)
+
+    def restore(self, backup: BackupInfo | Path | str) -> BackupInfo:
+        self.session.require(DELETE)
+        aside = self.inner.restore(backup)
+        self.session.record("delete", detail="history replaced by a backup; the previous one kept")
+        return aside
+
+
+def authorize(store: object, permission: str, action: str, detail: str = "") -> None:
+    """For a use case made of several calls (fitting a site calibration, the quality figures):
+    the person signed in must have ``permission`` (PermissionDeniedError, recorded, if not), and
+    the use is recorded as ``action``. A store without a guard (accounts are not in play) passes."""
+    if isinstance(store, GuardedHistory):
+        store.session.require(permission)
+        store.session.record(action, detail=detail)

@@ -31,6 +31,7 @@ from cxr_desktop.core.storage import HistoryStore, reading_from_prediction
 from cxr_desktop.core.types import Prediction, Reading, XrayImage
 from cxr_desktop.i18n import _
 from cxr_desktop.privacy import describe_file, remember_sensitive
+from cxr_desktop.service.site_calibration import AdjustedPrediction, SiteCalibration
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,8 @@ class ReadingService:
         self.store = store
         self._loader = loader or default_loader
         self._full_loader = full_loader or full_image_loader
+        #: issue 12: the clinic's signed-off calibration, applied after the classifier.
+        self.site = SiteCalibration.off()
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -137,27 +140,30 @@ class ReadingService:
         """The full-resolution image, for looking at (not for the model)."""
         return self._full_loader(normalized_path(path))
 
-    def predict(self, image: XrayImage) -> Prediction:
-        """The model's answer (what the screen shows first)."""
+    def predict(self, image: XrayImage) -> AdjustedPrediction:
+        """The answer (what the screen shows first): the model's prediction, adjusted by the
+        clinic's site calibration when one is signed off (``.prediction`` is what to show)."""
         if self.classifier is None:
             raise ModelError(_("The AI model is not available, so no second opinion can be given."))
-        return self.classifier.predict(image)
+        return self.site.adjust(self.classifier.predict(image))  # issue 12: site calibration
 
-    def reading_for(self, image: XrayImage, prediction: Prediction,
+    def reading_for(self, image: XrayImage, answer: AdjustedPrediction,
                     patient: PatientFields | None = None) -> Reading:
-        """The Reading that stores a prediction (previews encoded, patient fields by the one
-        rule of ``core.patient``; None fields are taken from the file)."""
+        """The Reading that stores an answer (previews encoded, patient fields by the one rule
+        of ``core.patient``, None fields taken from the file; the site profile that produced it
+        and the model's own probabilities kept with it)."""
         patient = patient or PatientFields()
         remember_sensitive(patient.patient_id, patient.patient_name)
         meta = image.metadata
         pid = meta.patient_id if patient.patient_id is None else patient.patient_id
         name = meta.patient_name if patient.patient_name is None else patient.patient_name
-        return replace(reading_from_prediction(image, prediction),
-                       patient_id=clean(pid), patient_name=stored_name(name))
+        return replace(reading_from_prediction(image, answer.prediction),
+                       patient_id=clean(pid), patient_name=stored_name(name),
+                       **answer.reading_fields)
 
     def analyse(self, image: XrayImage, patient: PatientFields | None = None) -> Analysis:
-        prediction = self.predict(image)
-        return Analysis(image, prediction, self.reading_for(image, prediction, patient))
+        answer = self.predict(image)
+        return Analysis(image, answer.prediction, self.reading_for(image, answer, patient))
 
     def save(self, reading: Reading) -> Reading:
         """Store the reading; returns it with its new id (raises StorageError)."""

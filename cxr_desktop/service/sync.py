@@ -11,6 +11,8 @@ a local queue (an outbox: a SQLite history on this PC) in front of it.
   readings fail at once (no 5-second wait per call) until the next try succeeds.
 * Accounts signed in while online are kept in the outbox, so staff can sign in offline; audit
   events made offline are kept there too and sent with the readings.
+* Issue 12: the site calibration in use is the server's, as last known on this PC while it is
+  down; signing one off or rolling it back needs the server (``sync_site_profiles``).
 
 ``status()`` is in memory (no database call): the window and the CLI say they work offline.
 """
@@ -32,9 +34,12 @@ from cxr_desktop.core.storage import HistoryStore, ReadingQuery, StoreInfo
 from cxr_desktop.core.storage.accounts import Account
 from cxr_desktop.core.storage.audit import AuditEvent, AuditQuery
 from cxr_desktop.core.storage.query import UNSET, Unset
+from cxr_desktop.core.storage.safeguards import BackupInfo
 from cxr_desktop.core.types import Reading
 from cxr_desktop.i18n import _
 from cxr_desktop.service.outbox_ids import QueueIds
+from cxr_desktop.service.site_profile_cache import SiteProfileCache
+from cxr_desktop.service.sync_site_profiles import ClinicSiteProfiles
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +56,13 @@ class SyncStatus:
     last_error: str | None = None  # the reason, for people
 
 
-class QueueingHistory:
-    """A ``HistoryStore``: the server, with ``outbox`` taking new readings while it is down."""
+class QueueingHistory(ClinicSiteProfiles):
+    """A ``HistoryStore``: the server, with ``outbox`` taking new readings while it is down.
+    ``site_profile_path``: where the site calibration last known is kept (None: in memory)."""
 
     def __init__(self, server: HistoryStore, outbox: HistoryStore,
                  clock: Callable[[], float] = time.monotonic,
-                 state_path: Path | None = None) -> None:
+                 state_path: Path | None = None, site_profile_path: Path | None = None) -> None:
         self.server = server
         self.outbox = outbox
         self._clock = clock
@@ -70,6 +76,7 @@ class QueueingHistory:
         self._stop = threading.Event()
         self._sender: threading.Thread | None = None
         self.on_change: Callable[[SyncStatus], None] | None = None
+        self.site_cache = SiteProfileCache(site_profile_path, getattr(server, "location", ""))
 
     # -- state ----------------------------------------------------------------------------
 
@@ -247,6 +254,24 @@ class QueueingHistory:
     def search_audit(self, query: AuditQuery | None = None) -> list[AuditEvent]:
         return self._server(lambda s: s.search_audit(query))
 
+    # -- issue 14: safeguards. The local queue is an SQLite file like any history: its own
+    # problems are told; backups of the shared history are the server's (see PostgresHistory).
+
+    def notices(self) -> list[StorageError]:
+        return self.outbox.notices()
+
+    def verify(self) -> list[StorageError]:
+        return self.outbox.verify()
+
+    def backup(self, folder: Path | str | None = None, reason: str = "manual") -> BackupInfo:
+        return self.server.backup(folder, reason)
+
+    def backups(self, folder: Path | str | None = None) -> list[BackupInfo]:
+        return self.server.backups(folder)
+
+    def restore(self, backup: BackupInfo | Path | str) -> BackupInfo:
+        return self.server.restore(backup)
+
     # -- sending the queue ------------------------------------------------------------------
 
     def flush(self) -> int:
@@ -265,6 +290,7 @@ class QueueingHistory:
                     sent += 1
                 self._send_audit()
                 self._server(lambda s: s.count(ReadingQuery(limit=1)))  # a probe when idle
+                self.known_site_profile()  # issue 12: kept fresh for the next outage
             except DatabaseUnreachableError:
                 pass
             finally:
@@ -361,8 +387,10 @@ def open_clinic_history(url: str, outbox_path: Path, password: str | None = None
     from cxr_desktop.core.storage.postgresql import PostgresHistory
 
     server: Any = PostgresHistory(url, password=password, connect_now=False)
-    history = QueueingHistory(server, open_history(outbox_path),
-                              state_path=outbox_path.with_name(outbox_path.stem + "-state.json"))
+    history = QueueingHistory(
+        server, open_history(outbox_path),
+        state_path=outbox_path.with_name(outbox_path.stem + "-state.json"),
+        site_profile_path=outbox_path.with_name(outbox_path.stem + "-site-profile.json"))
     if sender:
         history.start_sender()
     return history

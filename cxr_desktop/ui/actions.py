@@ -56,6 +56,11 @@ class WindowActions:
                          tip=_("Search the reading history"))
         self.review = make(_("&Review reading\u2026"), "Ctrl+R",
                            tip=_("Note and confirmed finding for the reading on screen"))
+        # issue 12: quality view and site calibration
+        self.quality = make(_("&Quality at this clinic\u2026"), None,
+                            tip=_("How the AI model does at this clinic, for supervisors"))
+        self.site_calibration = make(_("Site &calibration\u2026"), None,
+                                     tip=_("Adapt the AI model to this clinic, or roll it back"))
         self.about = make(_("&About CXR Desktop and the AI model"),
                           [QKeySequence(Key.HelpContents), "F1"],
                           tip=_("Intended use, limitations and the model card"))
@@ -70,6 +75,10 @@ class WindowActions:
                                 tip=_("Who viewed, reviewed, deleted or exported what, and when"))
         self.lock = make(_("&Lock and sign out"), "Ctrl+L", tip=_("Lock the window until someone "
                                                                   "signs in"))
+        self.backup_now = make(_("&Back up the history now"), None,
+                               tip=_("Make a checked copy of the whole history in the backup folder"))
+        self.restore = make(_("Restore from &backup\u2026"), None,
+                            tip=_("See the backups and bring one back"))
         self.heatmap.setChecked(True)
         self.review.setEnabled(False)
 
@@ -98,10 +107,15 @@ class WindowActions:
         history = bar.addMenu(_("&History"))
         history.addAction(self.find)
         history.addAction(self.review)
+        history.addSeparator()
+        history.addAction(self.quality)
+        history.addAction(self.site_calibration)
         history.addAction(self.audit_trail)
         settings = self.settings_menu = bar.addMenu(_("&Settings"))
         settings.addAction(self.clinic_database)
         settings.addAction(self.staff_accounts)
+        history.addAction(self.backup_now)
+        history.addAction(self.restore)
         help_menu = bar.addMenu(_("&Help"))
         help_menu.addAction(self.intended_use)
         help_menu.addAction(self.about)

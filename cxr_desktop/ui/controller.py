@@ -126,9 +126,9 @@ class ReadingController(QObject):
 
     def _analyse_and_queue_save(self, image: XrayImage, patient: PatientFields,
                                 generation: int) -> Reading:  # a worker thread
-        prediction = self.service.predict(image)
-        self._predicted.emit(generation, prediction)  # the result goes on screen now
-        reading = self.service.reading_for(image, prediction, patient)  # previews encoded
+        answer = self.service.predict(image)
+        self._predicted.emit(generation, answer.prediction)  # the result goes on screen now
+        reading = self.service.reading_for(image, answer, patient)  # previews encoded
         if self._ops.available:
             self._ops.write(lambda store: self.service.save(reading),
                             lambda saved: self._saved(generation, saved),

@@ -30,11 +30,13 @@ from cxr_desktop.ui.file_opener import FileOpener
 from cxr_desktop.ui.history_actions import HistoryActions
 from cxr_desktop.ui.history_model import local_time
 from cxr_desktop.ui.history_ops import HistoryOps
+from cxr_desktop.ui.history_safety import HistorySafety
 from cxr_desktop.ui.history_view import HistoryView
 from cxr_desktop.ui.patient_edits import PatientEdits
 from cxr_desktop.ui.patient_panel import PatientPanel
 from cxr_desktop.ui.plain import window_title
 from cxr_desktop.ui.prediction_panel import PredictionPanel
+from cxr_desktop.ui.quality_feature import QualityFeature
 from cxr_desktop.ui.reading_pane import ReadingPane
 from cxr_desktop.ui.recent_menu import RecentFilesMenu
 from cxr_desktop.ui.settings import AppSettings
@@ -77,8 +79,10 @@ class MainWindow(QMainWindow):
         self.patient_edits = PatientEdits(self.patient_panel, self.history_actions,
                                           lambda: self.current_reading, self)
         self.opener = FileOpener(self, self.settings, self.batch, self.open_file, model_error)
+        self.safety = HistorySafety(self.ops, self.runner, self, self.attach_history)
         self._wire()
         self.clinic = ClinicFeatures(self)  # issue 15: offline state, clinic database, sign-in
+        self.quality = QualityFeature(self)  # issue 12: site calibration, drift notice, views
         self.window_state = WindowState(self, self.settings, self.viewer, self.commands.heatmap,
                                         self.opacity_slider)
         self.desk = ClinicDesk(self)  # issue 13: small screens, viewer tools, language, a11y
@@ -156,6 +160,7 @@ class MainWindow(QMainWindow):
         hv.exportRequested.connect(self.history_actions.export_csv)
         self.history_actions.patientSaved.connect(self._patient_saved)
         self.history_actions.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.safety.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
         if self.batch is not None:
             self.batch.finished.connect(self._batch_finished)
 
@@ -224,6 +229,8 @@ class MainWindow(QMainWindow):
                 time=local_time(reading.reviewed_utc), finding=confirmed))
         if reading.note:
             lines.append(_("Note: {note}").format(note=reading.note))
+        if reading.site_profile_id is not None:  # issue 12
+            lines.append(_("Adjusted by site calibration #{id}.").format(id=reading.site_profile_id))
         return "\n".join(lines)
 
     def _show_reading(self, reading: Reading) -> None:
@@ -268,6 +275,8 @@ class MainWindow(QMainWindow):
         self.commands.review.setEnabled(True)
         self.history_view.refresh(select_id=reading.id)
         text = _("Saved to the history as reading #{id}.").format(id=reading.id)
+        if reading.site_profile_id is not None:  # issue 12
+            text = self._origin(reading)
         if self.prediction_panel.result is not None:
             self.prediction_panel.show_result(self.prediction_panel.result, text, saved=True)
         self.statusBar().showMessage(text, 8000)
@@ -320,6 +329,13 @@ class MainWindow(QMainWindow):
             self.current_reading = updated
             self.patient_panel.bind(updated)
         self.history_view.refresh(select_id=updated.id)
+
+    def attach_history(self, store: HistoryStore) -> None:
+        """A history opened after the start (restored in the place of a lost file)."""
+        self.history = self.ops.store = self.service.store = store
+        self._owns_history = True
+        self.history_error = self.history_actions.history_error = None
+        self.history_view.setEnabled(True)
 
     # ------------------------------------------------------------- view bits
     def _full_screen(self, on: bool) -> None:

@@ -14,6 +14,7 @@ from cxr_desktop import cli
 from cxr_desktop.core.errors import DatabaseUnreachableError, StorageError
 from cxr_desktop.core.storage.audit import AuditEvent
 from cxr_desktop.core.storage.postgresql import PostgresHistory
+from tests.core.storage.contract_site_profiles import make_profile
 from tests.core.storage.helpers import make_reading
 from tests.pg_server import ADMIN_PASSWORD, PgServer, own_server
 
@@ -50,10 +51,14 @@ def test_the_pcs_role_cannot_change_the_audit_trail_or_the_schema(pg_server, app
         pc.append_audit(AuditEvent(actor="ama", action="review", reading_id=reading_id))
         assert pc.search_audit()[0].action == "review"
         assert pc.delete(reading_id) is True  # a supervisor's right, checked by the app
+        profile = pc.add_site_profile(make_profile())  # issue 12: added and rolled back only
+        assert pc.roll_back_site_profile(profile.id, by="kofi").rolled_back_by == "kofi"
     with psycopg.connect(app_url, autocommit=True) as conn:
         for statement in ("UPDATE audit SET actor = 'someone else'", "DELETE FROM audit",
                           "TRUNCATE audit", "DROP TABLE readings", "CREATE TABLE mine (x int)",
-                          "ALTER TABLE readings ADD COLUMN x int"):
+                          "ALTER TABLE readings ADD COLUMN x int",
+                          "DELETE FROM site_profiles", "UPDATE site_profiles SET temperature = 2",
+                          "TRUNCATE site_profiles"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
         assert conn.execute("SELECT count(*) FROM audit").fetchone()[0] == 1

@@ -60,3 +60,48 @@ def test_check_accepts_a_writer_killed_before_it_created_the_schema(tmp_path: Pa
     assert check_database(db, {}) == ("ok", [])
     integrity, lost = check_database(db, {1: ("p1", "sha")})
     assert integrity == "ok" and lost == [1]
+
+
+# -- issue 14: damaged and lost histories, deleted journals (CI size of bench.durability) -------
+
+
+def test_damaged_pages_lose_no_reading_that_sqlite_or_the_backup_still_holds(tmp_path: Path) -> None:
+    from bench.durability_safety import run_damage
+
+    report = run_damage(4, tmp_path, readings=80, seed=21)
+    assert report.failures == []
+    assert report.trials == 4 and report.detected_at_open + report.detected_later + \
+        report.undetectable == 4
+    assert report.lost_keepable == 0
+    assert report.set_aside_changed == 0 and report.message_counts_wrong == 0
+
+
+def test_the_damage_oracle_notices_a_salvage_that_drops_rows(tmp_path: Path, monkeypatch) -> None:
+    """The torture test itself must be able to fail."""
+    from bench.durability_safety import run_damage
+    from cxr_desktop.core.storage.sqlite import salvage
+
+    real = salvage.copy_table
+    monkeypatch.setattr(salvage, "copy_table", lambda src, dst, table, backup, report: None
+                        if table == "readings" else real(src, dst, table, backup, report))
+    report = run_damage(2, tmp_path, readings=40, seed=22)
+    assert report.lost_keepable > 0
+
+
+def test_deleted_journal_loses_no_confirmed_reading_and_gives_no_id_twice(tmp_path: Path) -> None:
+    from bench.durability_safety import run_journal
+
+    report = run_journal(2, tmp_path, per_writer=20, seed=23)
+    assert report.rounds == 2 and report.confirmed > 0
+    assert report.lost == 0 and report.ids_given_twice == 0
+    assert report.integrity == [] and report.errors == []
+    assert report.put_back == 2
+
+
+def test_a_lost_main_file_never_becomes_an_empty_history(tmp_path: Path) -> None:
+    from bench.durability_safety import run_lost_main
+
+    report = run_lost_main(4, tmp_path, seed=24)
+    assert report.rounds + report.nothing_left == 4 and report.rounds > 0
+    assert report.failures == []
+    assert report.new_empty_made == 0 and report.lost_keepable == 0

@@ -372,3 +372,41 @@ def test_cli_with_a_newer_history(newer_history: Path, model: Path, xray: Path, 
     assert out == "" and "newer version" in one_error_line(err)
     assert main(["predict", str(xray)]) == 0  # reading without saving still works
     assert sha(newer_history) == digest
+
+
+# -- backups on a full or missing disk (issue 14) ----------------------------------------------
+
+
+def test_a_backup_onto_a_full_disk_says_so_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    from cxr_desktop.core.storage.safeguards import BackupError
+
+    db = tmp_path / "data" / "history.sqlite3"
+    with History(db) as history:
+        for n in range(40):
+            history.add(make_reading("full", n, random.Random(n))[0])  # ~2 MB of images
+        with tmpfs(tmp_path / "usb", size="1m") as usb:
+            with pytest.raises(BackupError) as info:
+                history.backup(usb)
+            assert info.value.message == (
+                "The backup of the reading history could not be made. The disk is full. Free "
+                "some disk space and try again.")
+            assert list(usb.iterdir()) == []
+        assert history.count() == 40  # the history goes on
+        history.add(small_reading(99))
+
+
+def test_a_backup_folder_on_a_drive_that_is_not_plugged_in(tmp_path: Path, monkeypatch) -> None:
+    from cxr_desktop.core.storage.safeguards import BackupError
+    from cxr_desktop.service import backups
+
+    monkeypatch.setenv("CXR_DESKTOP_HOME", str(tmp_path / "home"))
+    usb = tmp_path / "media" / "usb"
+    usb.mkdir(parents=True)
+    backups.choose_folder(usb / "cxr-backups")
+    usb.rmdir()  # unplugged: its mount point is gone
+    with History(tmp_path / "home" / "history.sqlite3") as history:
+        history.add(small_reading(1))
+        with pytest.raises(BackupError) as info:
+            backups.backup_now(history)
+        assert "cannot be found" in info.value.message and "plug the drive in" in info.value.message
+    assert not usb.exists()  # never made on the disk underneath

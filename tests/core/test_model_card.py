@@ -37,6 +37,23 @@ def test_loads_from_folder_or_file(tiny_model_dir):
         lambda c: c["input"].update(resample="magic"),
         lambda c: c["input"].update(std=0),
         lambda c: c.update(sha256="abc"),
+        # issue 14: every one of these was accepted before
+        lambda c: c.update(labels=["Normal", "Normal", "Normal"]),
+        lambda c: c["calibration"].update(temperature=1e-300),
+        lambda c: c["calibration"].update(temperature=float("inf")),
+        lambda c: c["calibration"].update(bias=[1e308, -1e308, 0.0]),
+        lambda c: c["input"].update(std=float("nan")),
+        lambda c: c["input"].update(mean=float("nan")),
+        lambda c: c["input"].update(size=True),
+        lambda c: c["input"].update(intensity="magic"),
+        lambda c: c["ood"].update(scores=[{"name": "x", "threshold": 1e-300}]),
+        lambda c: c["ood"].update(scores=[{"name": "x", "threshold": float("nan")}]),
+        lambda c: c["ood"].update(scores=[{"name": "outlier_probability", "threshold": 5.0}]),
+        lambda c: c["ood"].update(scores=[]),
+        lambda c: c["ood"].update(max_colorfulness=1e-300),
+        lambda c: c["decision"].update(uncertain_below=float("nan")),
+        lambda c: c.update(model_file="../elsewhere.onnx"),
+        lambda c: c.update(display_labels={"Normal": 3}),
     ],
 )
 def test_damaged_cards_are_refused(tiny_model_dir, change):
@@ -44,6 +61,15 @@ def test_damaged_cards_are_refused(tiny_model_dir, change):
     change(card)
     with pytest.raises(ModelError):
         parse_model_card(card, tiny_model_dir)
+
+
+def test_card_digest_ignores_only_the_sha256_field(tiny_model_dir):
+    from cxr_desktop.core.model_card import card_digest
+
+    card = _card(tiny_model_dir)
+    same = dict(card, sha256="f" * 64)
+    assert card_digest(card) == card_digest(same)
+    assert card_digest(card) != card_digest(dict(card, labels=list(reversed(card["labels"]))))
 
 
 def test_unreadable_card(tmp_path):

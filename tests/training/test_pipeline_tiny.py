@@ -26,7 +26,8 @@ def test_pipeline_end_to_end_on_tiny_subset(shared_data, tmp_path):
     ])
     assert rc == 0
     for name in ("cxr3_resnet_int8.onnx", "model_card.json", "metrics.json", "MODEL_CARD.md",
-                 "confusion_matrix.png", "reliability.png", "training_curves.png", "ood_scores.png"):
+                 "confusion_matrix.png", "reliability.png", "training_curves.png", "ood_scores.png",
+                 "style_suite.png", "heatmap_sanity.png"):
         assert (out / name).is_file(), name
     card = load_model_card(out)
     assert card.sha256 == sha256_file(out / card.model_file)
@@ -34,8 +35,11 @@ def test_pipeline_end_to_end_on_tiny_subset(shared_data, tmp_path):
     assert card.temperature > 0 and 0 <= card.uncertain_below <= 1
     assert [s.name for s in card.ood_scores] == ["mahalanobis", "outlier_probability"]
     metrics = json.loads((out / "metrics.json").read_text())
-    for key in ("val", "fp32", "ood", "samples_full_resolution", "training"):
+    for key in ("val", "fp32", "ood", "samples_full_resolution", "training", "style_suite", "source_probe",
+                "heatmap_sanity"):
         assert key in metrics
+    assert set(metrics["style_suite"]["styles"]) >= {"unsharp_vendor", "clahe", "equalize", "jpeg_q15"}
+    assert card.preprocess.intensity == "equalize"
     assert set(metrics["val"]["per_class"]) == set(card.labels)
     assert "age_shortcut_probe" in metrics["val"]
     # The exported model runs in the app, with a CAM at the model's resolution.
@@ -57,3 +61,11 @@ def test_pipeline_end_to_end_on_tiny_subset(shared_data, tmp_path):
     _, history = train(cfg, split, split, np.zeros((2, 224, 224), np.uint8), card.preprocess, work / "train")
     assert history == metrics["training"]["history"]  # nothing retrained
     assert ckpt.stat().st_mtime_ns == mtime
+    # The card is bound to the model: it loaded above, and an edit is refused.
+    from cxr_desktop.core.errors import ModelError
+
+    edited = json.loads((out / "model_card.json").read_text())
+    edited["decision"]["uncertain_below"] = 0.0
+    (out / "model_card.json").write_text(json.dumps(edited))
+    with pytest.raises(ModelError, match="does not match"):
+        Classifier(out, threads=1)

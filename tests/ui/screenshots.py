@@ -6,7 +6,9 @@ Without ``$DISPLAY`` the script restarts itself under ``xvfb-run -a``. It uses a
 CXR_DESKTOP_HOME, the shipped model when assets/model has one (else the tiny test model, whose
 answers are meaningless but exercise every state), and the sample X-rays of the shared data
 folder (never copied into the repository). Screenshots: empty window, a COVID-19 sample with its
-heatmap, the history with several readings, the out-of-distribution warning, an uncertain result.
+heatmap, the history with several readings, the out-of-distribution warning, an uncertain result;
+then the quality notice, the quality view and the site calibration dialog of a simulated clinic;
+Restore from backup… and the message after a damaged history was repaired.
 """
 
 from __future__ import annotations
@@ -180,12 +182,52 @@ def _shoot(out: Path, model_dir: Path) -> int:
         if window.prediction_panel.result.uncertain:
             shot("05_uncertain")
             break
+    _shoot_backups(window, app, out, settle)
     window.close()
     shutil.rmtree(tmp, ignore_errors=True)
     from tests.ui.screenshots_clinic import shoot_clinic  # issue 15's screens
 
     shoot_clinic(app, out, model_dir, normal[0])
+
+    from tests.ui.screenshots_quality import shoot_quality  # issue 12: quality view and notice
+
+    shoot_quality(app, out, model_dir, settle)
     return 0
+
+
+def _shoot_backups(window, app, out: Path, settle) -> None:
+    """History > Restore from backup… and the message after a repair, at 1366x768 and 1024x768."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from cxr_desktop.core.storage.sqlite.recovery import DAMAGED_KEPT_AS, DAMAGED_SET_ASIDE
+    from cxr_desktop.i18n import _
+    from cxr_desktop.ui.plain import rich_text
+
+    window.history.backup()
+    window.history.backup(reason="daily")
+    for width, height in ((1366, 768), (1024, 768)):
+        window.resize(width, height)
+        settle(300)
+        dialog = window.safety.open_restore_dialog()
+        end = time.monotonic() + 30
+        while dialog.busy and time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+        settle(300)
+        path = out / f"07_restore_from_backup_{width}x{height}.png"
+        dialog.grab().save(str(path))
+        print(f"saved {path}")
+        dialog.close()
+    box = QMessageBox(QMessageBox.Icon.Warning, _("Reading history"), rich_text(" ".join((
+        _(DAMAGED_SET_ASIDE), "The new history holds 1,204 readings.",
+        "3 readings could not be read and are not in the new history.",
+        _(DAMAGED_KEPT_AS).format(file="history.sqlite3.damaged-20261201-093012")))), parent=window)
+    box.show()
+    settle(300)
+    box.grab().save(str(out / "08_damaged_history_message.png"))
+    print(f"saved {out / '08_damaged_history_message.png'}")
+    box.close()
+    window.resize(*SIZE)
 
 
 if __name__ == "__main__":

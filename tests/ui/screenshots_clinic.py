@@ -2,7 +2,9 @@
 its run (same app, same X server), at 1366x768 and 1024x768:
 
   clinic_offline_*          the window working offline (the server cannot be reached): the
-                            reading kept on this PC, the indicator in the status bar
+                            reading kept on this PC, the indicator in the status bar, and the
+                            notice that readings use the site calibration as last known from
+                            the server (issue 12)
   clinic_database_*         Settings > Shared clinic database
   clinic_sign_in_*          the sign-in dialog with staff accounts on
   clinic_audit_*            History > Audit trail as a supervisor sees it
@@ -54,6 +56,7 @@ def shoot_clinic(app, out: Path, model_dir: Path, sample: Path) -> None:
         os.environ["CXR_DESKTOP_HOME"] = str(root / "xray-room")
         os.environ["CXR_DESKTOP_DATABASE"] = (f"postgresql://cxr_app@cxr-server.local:"
                                               f"{free_port()}/cxr?host=127.0.0.1")
+        known_before(root / "xray-room", os.environ["CXR_DESKTOP_DATABASE"], model_dir)
         window = create_main_window(model_dir=model_dir)
         window.show()
         window.patient_panel.id_edit.setText("CL-3001")
@@ -113,3 +116,18 @@ def shoot_clinic(app, out: Path, model_dir: Path, sample: Path) -> None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def known_before(home: Path, url: str, model_dir: Path) -> None:
+    """What this PC kept when it last reached the server (issue 12): site calibration #4."""
+    from cxr_desktop.core.model_card import load_model_card
+    from cxr_desktop.core.site_profile import SiteProfile
+    from cxr_desktop.core.storage.postgresql.address import parse_address
+    from cxr_desktop.private_files import make_private_dir
+    from cxr_desktop.service.site_profile_cache import SiteProfileCache
+
+    card = load_model_card(model_dir)
+    make_private_dir(home)
+    SiteProfileCache(home / "outbox-site-profile.json", parse_address(url).location()).remember(
+        SiteProfile(4, "2026-11-02T09:30:00+00:00", card.name, card.version, card.sha256, 1.1,
+                    {}, card.uncertain_below, 640, "Dr. Kofi Boateng"))

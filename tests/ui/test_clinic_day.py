@@ -122,7 +122,9 @@ def test_a_day_at_the_clinic(qtbot, monkeypatch, tmp_path: Path, day_server, tin
             assert len(stored) == 3 and len({r.uid for r in stored}) == 3
             assert server.get(1).note == "Refer for PCR test" and server.get(1).version == 2
 
-        # 6. a health worker cannot delete
+        # 6. a health worker cannot delete (once the office, too, knows the server is back: if
+        # its sender tried during the outage, it waits for its next attempt)
+        qtbot.waitUntil(lambda: office.history.status().online, timeout=40_000)
         office.history_view.refresh()
         settle(qtbot, office.history_view)
         office.history_view.table.selectRow(0)

@@ -14,7 +14,8 @@ from cxr_desktop.core.storage.query import date_bound
 #: What an event may record.
 AUDIT_ACTIONS = frozenset(
     {"sign_in", "sign_in_failed", "sign_out", "lock", "save", "view", "review", "edit_patient",
-     "delete", "export", "report", "calibrate", "account", "audit_export", "denied", "stale_review"}
+     "delete", "export", "report", "calibrate", "quality", "account", "audit_export", "denied",
+     "stale_review"}
 )
 
 

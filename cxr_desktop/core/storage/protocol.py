@@ -21,9 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from cxr_desktop.core.errors import StorageError
+from cxr_desktop.core.site_profile import SiteProfile
 from cxr_desktop.core.storage.accounts import Account
 from cxr_desktop.core.storage.audit import AuditEvent, AuditQuery
 from cxr_desktop.core.storage.query import UNSET, ReadingQuery, Unset
+from cxr_desktop.core.storage.safeguards import BackupInfo
 from cxr_desktop.core.types import Reading
 
 
@@ -121,3 +124,52 @@ class HistoryStore(Protocol):
         ...
 
     def search_audit(self, query: AuditQuery | None = None) -> list[AuditEvent]: ...
+
+    # -- issue 12: site calibration profiles (never deleted; rolling back stamps one) -------
+
+    def add_site_profile(self, profile: SiteProfile) -> SiteProfile:
+        """Store a signed-off profile (its ``id`` and rollback fields are ignored); returns it
+        with its new id. It becomes the active profile."""
+        ...
+
+    def site_profiles(self) -> list[SiteProfile]:
+        """Every profile ever stored, newest first, rolled back ones included."""
+        ...
+
+    def active_site_profile(self) -> SiteProfile | None:
+        """The newest profile that was not rolled back (whatever model it was made for)."""
+        ...
+
+    def roll_back_site_profile(self, profile_id: int, *, by: str) -> SiteProfile:
+        """Mark an active profile rolled back by ``by`` (now); the previous one, if any, becomes
+        active again. Raises StorageError when there is no such active profile."""
+
+    # -- issue 14: a damaged or lost history is never used; backups --------------------------
+
+    def notices(self) -> list[StorageError]:
+        """Problems found and dealt with since the last call, each to be told to the person
+        once (a damaged file set aside and replaced by what could be saved; journal files
+        deleted by another program). Cheap: the window asks now and then. A problem that stops
+        saving is also raised by every later write."""
+        ...
+
+    def verify(self) -> list[StorageError]:
+        """A full integrity check of the stored history (slow: a minute for gigabytes; never on
+        the GUI thread). Returns the problems found (and keeps them as notices); a damaged
+        history is repaired when that is safe, otherwise saving stops."""
+        ...
+
+    def backup(self, folder: Path | str | None = None, reason: str = "manual") -> BackupInfo:
+        """A verified copy of the whole history in ``folder`` (None: the history's backup
+        folder), kept in rotation; it neither blocks saves nor reads for long. Raises
+        StorageError (BackupError)."""
+        ...
+
+    def backups(self, folder: Path | str | None = None) -> list[BackupInfo]:
+        """The backups in ``folder`` (None: the history's backup folder), newest first."""
+        ...
+
+    def restore(self, backup: BackupInfo | Path | str) -> BackupInfo:
+        """Replace the history with a verified backup; the history as it was is kept as a backup
+        first (returned). Every open connection sees the restored history."""
+        ...

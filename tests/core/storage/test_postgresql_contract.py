@@ -23,3 +23,16 @@ def store(open_store):
 
 
 from tests.core.storage.contract_clinic import *  # noqa: E402,F403 - issue 15
+from tests.core.storage.contract_site_profiles import *  # noqa: E402,F403 - issue 12
+
+
+def test_a_clinic_server_is_backed_up_on_the_server_not_from_a_pc(store) -> None:
+    """Issue 14's safeguards on a clinic server: nothing to tell, no local copies, and a backup
+    or restore asked from a PC says where backups are made (issue 15: pg_dump on the server)."""
+    from cxr_desktop.core.storage.safeguards import BackupError
+
+    assert store.notices() == [] and store.verify() == [] and store.backups() == []
+    for attempt in (store.backup, lambda: store.restore("x.sqlite3")):
+        with pytest.raises(BackupError) as info:
+            attempt()
+        assert "server" in info.value.message

@@ -15,6 +15,7 @@ import pytest
 
 from cxr_desktop.core.errors import NewerDatabaseError, StorageError
 from cxr_desktop.core.storage import ReadingQuery
+from cxr_desktop.core.storage.safeguards import DamagedHistoryError
 from cxr_desktop.core.storage.sqlite import SqliteHistory, schema
 from cxr_desktop.core.storage.sqlite.errors import storage_error
 from cxr_desktop.core.storage.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
@@ -126,17 +127,19 @@ def test_newer_database_is_refused_and_left_untouched(db_path: Path) -> None:
     assert not db_path.with_name(db_path.name + "-wal").exists()
 
 
-def test_non_database_file_raises_storage_error(db_path: Path) -> None:
+def test_non_database_file_is_set_aside_unchanged_and_a_new_history_opens(db_path: Path) -> None:
+    """Issue 14: a damaged file is never used; it is kept, byte for byte, beside the new one."""
     db_path.write_bytes(b"this is a text file, not a database\n" * 20)
     before = db_path.read_bytes()
-    with pytest.raises(StorageError) as info:
-        SqliteHistory(db_path)
-    assert not isinstance(info.value, NewerDatabaseError)
-    assert "damaged or is not a CXR Desktop history" in str(info.value)
-    assert db_path.read_bytes() == before
+    with SqliteHistory(db_path) as h:
+        (notice,) = h.notices()
+        assert h.count() == 0
+    assert isinstance(notice, DamagedHistoryError) and notice.set_aside is not None
+    assert "damaged" in notice.message and notice.set_aside.name in notice.message
+    assert notice.set_aside.read_bytes() == before
 
 
-def test_corrupt_database_body_raises_storage_error(db_path: Path) -> None:
+def test_corrupt_database_body_is_set_aside(db_path: Path) -> None:
     with SqliteHistory(db_path) as h:
         h.add(make_reading())
     data = bytearray(db_path.read_bytes())
@@ -144,9 +147,11 @@ def test_corrupt_database_body_raises_storage_error(db_path: Path) -> None:
     db_path.write_bytes(bytes(data))
     for suffix in ("-wal", "-shm"):
         db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
-    with pytest.raises(StorageError):
-        with SqliteHistory(db_path) as h:
-            h.search()
+    with SqliteHistory(db_path) as h:
+        (notice,) = h.notices()
+        assert isinstance(notice, DamagedHistoryError)
+        assert h.search() == []
+    assert notice.set_aside.read_bytes() == bytes(data)
 
 
 def test_unwritable_folder_raises_storage_error(tmp_path: Path) -> None:

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cxr_desktop.core.errors import StorageError
+from cxr_desktop.core.site_profile import SiteProfile
 from cxr_desktop.core.storage.accounts import Account
 from cxr_desktop.core.storage.audit import AuditEvent, AuditQuery
 from cxr_desktop.core.storage.csv_export import write_readings_csv
-from cxr_desktop.core.storage.postgresql import clinic, schema, sql
+from cxr_desktop.core.storage.postgresql import clinic, schema, site_profiles, sql
 from cxr_desktop.core.storage.postgresql.address import parse_address
 from cxr_desktop.core.storage.postgresql.connection import connect, usable
 from cxr_desktop.core.storage.postgresql.errors import is_unreachable, storage_error
@@ -39,10 +40,15 @@ from cxr_desktop.core.storage.postgresql.rows import (
 from cxr_desktop.core.storage.protocol import StoreInfo
 from cxr_desktop.core.storage.query import UNSET, ReadingQuery, Unset
 from cxr_desktop.core.storage.reviews import GONE, stale_review
+from cxr_desktop.core.storage.safeguards import BackupError, BackupInfo
 from cxr_desktop.core.storage.search_text import search_text
 from cxr_desktop.core.storage.times import utc_now_iso
 from cxr_desktop.core.types import Reading
-from cxr_desktop.i18n import _
+from cxr_desktop.i18n import N_, _
+
+#: Why a PC does not back up or restore the shared history itself.
+SERVER_BACKUPS = N_("The shared clinic database is backed up on the clinic's server, not from this "
+                    "computer. Ask the person who looks after the server to restore a backup.")
 
 log = logging.getLogger("cxr_desktop.core.storage")
 
@@ -367,3 +373,43 @@ class PostgresHistory:
 
     def search_audit(self, query: AuditQuery | None = None) -> list[AuditEvent]:
         return self._read(lambda cur: clinic.search_audit(cur, query or AuditQuery()))
+
+    # -- issue 12: site calibration profiles (postgresql/site_profiles.py) ---------------------
+
+    def add_site_profile(self, profile: SiteProfile) -> SiteProfile:
+        stored = self._write(lambda cur: site_profiles.add(cur, profile))
+        log.info("clinic history: site calibration profile %d stored", stored.id)
+        return stored
+
+    def site_profiles(self) -> list[SiteProfile]:
+        return self._read(site_profiles.fetch_all)
+
+    def active_site_profile(self) -> SiteProfile | None:
+        return self._read(site_profiles.fetch_active)
+
+    def roll_back_site_profile(self, profile_id: int, *, by: str) -> SiteProfile:
+        profile = self._write(lambda cur: site_profiles.roll_back(cur, profile_id, by))
+        if profile is None:
+            raise StorageError(_("This site calibration is not in use, so it cannot be rolled back."),
+                               detail=f"profile {profile_id}")
+        log.info("clinic history: site calibration profile %d rolled back", profile_id)
+        return profile
+
+    # -- issue 14: safeguards. A clinic server keeps its own integrity (PostgreSQL's WAL and
+    # checksums) and is backed up on the server (pg_dump, docs/CLINIC_NETWORK.md): a PC makes
+    # no copies of it and never replaces it from a file.
+
+    def notices(self) -> list[StorageError]:
+        return []
+
+    def verify(self) -> list[StorageError]:
+        return []
+
+    def backup(self, folder: Path | str | None = None, reason: str = "manual") -> BackupInfo:
+        raise BackupError(_(SERVER_BACKUPS), detail="backup of a clinic server from a PC")
+
+    def backups(self, folder: Path | str | None = None) -> list[BackupInfo]:
+        return []
+
+    def restore(self, backup: BackupInfo | Path | str) -> BackupInfo:
+        raise BackupError(_(SERVER_BACKUPS), detail="restore of a clinic server from a PC")

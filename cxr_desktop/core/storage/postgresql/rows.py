@@ -18,12 +18,14 @@ COLUMNS = (
     "inference_ms", "note", "confirmed_label", "reviewed_utc", "ood_reason", "cautions",
     # issue 15
     "uid", "version",
+    # issue 12: site calibration
+    "site_profile_id", "model_probabilities",
 )
 SEARCH_COLUMN = "search_text"
 SELECT = ", ".join(f"r.{c}" for c in COLUMNS)
 #: Placeholders of a new row: COLUMNS[1:] then search_text (json and timestamps cast).
 CASTS = {"probabilities": "::json", "cautions": "::json", "created_utc": "::timestamptz",
-         "reviewed_utc": "::timestamptz", "uid": "::uuid"}
+         "reviewed_utc": "::timestamptz", "uid": "::uuid", "model_probabilities": "::json"}
 INSERT_COLUMNS = (*COLUMNS[1:], SEARCH_COLUMN)
 PLACEHOLDERS = ", ".join("%s" + CASTS.get(c, "") for c in INSERT_COLUMNS)
 
@@ -68,7 +70,15 @@ def row_to_reading(row: tuple[Any, ...], images: tuple[Any, ...] = (None, None, 
         cautions=tuple(str(c) for c in cautions),
         uid=None if v["uid"] is None else str(v["uid"]),
         version=int(v["version"] or 1),
+        site_profile_id=None if v["site_profile_id"] is None else int(v["site_profile_id"]),
+        model_probabilities=_probabilities_or_none(v["model_probabilities"]),
     )
+
+
+def _probabilities_or_none(value: Any) -> dict[str, float] | None:
+    if not isinstance(value, dict):
+        return None
+    return {str(k): float(p) for k, p in value.items()}
 
 
 def text(value: Any) -> Any:
@@ -93,6 +103,9 @@ def reading_to_row(reading: Reading) -> tuple[Any, ...]:
         reading.confirmed_label, reviewed, reading.ood_reason,
         json.dumps(list(reading.cautions), ensure_ascii=False), reading.uid,
         max(1, int(reading.version)),
+        reading.site_profile_id,
+        None if reading.model_probabilities is None else json.dumps(
+            {str(k): float(p) for k, p in reading.model_probabilities.items()}),
         search_text(reading.patient_id, reading.patient_name, reading.note),
     ))
 

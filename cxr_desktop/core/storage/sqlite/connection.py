@@ -1,5 +1,9 @@
-"""Opening the history file: checks that write nothing, the connection and its PRAGMAs, and the
-read-only fallback for a folder that cannot be written.
+"""Opening the history file: the connection and its PRAGMAs, and the read-only fallback for a
+folder that cannot be written. The checks made before connecting are in ``opening``.
+
+The file is only ever opened through SQLite: closing any other handle on it would drop every
+POSIX lock this process holds on it (fcntl locks belong to the process), and another process
+could then take itself for the last user of the history and delete its write-ahead log.
 
 Durability: WAL journal with ``synchronous=FULL``: a row is on disk when ``add`` returns, even
 across a power cut (``NORMAL`` in WAL mode may lose the last transactions).
@@ -16,14 +20,13 @@ from pathlib import Path
 from cxr_desktop.core.errors import NewerDatabaseError, StorageError
 from cxr_desktop.core.storage.sqlite import schema
 from cxr_desktop.core.storage.sqlite.errors import (
-    DAMAGED,
     NO_PERMISSION,
     PLACE_TAKEN,
     is_busy,
     sentences,
-    sqlite_code,
     storage_error,
 )
+from cxr_desktop.core.storage.sqlite.integrity import check_at_open, is_damage
 from cxr_desktop.core.storage.sqlite.sql import sql_search_text
 from cxr_desktop.i18n import _
 from cxr_desktop.private_files import make_private_dir, tighten_sqlite
@@ -50,42 +53,6 @@ def prepare_folder(path: Path) -> None:
         raise storage_error(exc, "open", folder) from exc
     if path.exists() and not path.is_file():
         raise StorageError(sentences("open", PLACE_TAKEN), detail=str(path))
-
-
-def check_file(path: Path) -> None:
-    """Refuse a non-database or a newer database without writing a single byte to it.
-
-    The file is only ever opened through SQLite: closing any other handle on it would drop every
-    POSIX lock this process holds on it (fcntl locks belong to the process), and another process
-    could then take itself for the last user of the history and delete its write-ahead log.
-    """
-    if not path.exists():
-        return
-    try:
-        if path.stat().st_size == 0:
-            return  # an empty file is an empty database
-    except OSError as exc:
-        raise storage_error(exc, "open", path) from exc
-    version = _read_user_version(path)
-    if version > schema.SCHEMA_VERSION:
-        raise newer_database(path, version)
-
-
-def _read_user_version(path: Path) -> int:
-    """user_version through a read-only connection (opening it writes nothing)."""
-    uri = path.resolve().as_uri() + "?mode=ro"
-    try:
-        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-    except sqlite3.Error as exc:
-        raise storage_error(exc, "open", path) from exc
-    try:
-        return int(conn.execute("PRAGMA user_version").fetchone()[0])
-    except sqlite3.DatabaseError as exc:
-        if sqlite_code(exc) in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
-            raise StorageError(sentences("open", DAMAGED), detail=f"{path}: {exc}") from exc
-        raise storage_error(exc, "open", path) from exc
-    finally:
-        conn.close()
 
 
 def enable_wal(conn: sqlite3.Connection) -> str:
@@ -155,10 +122,16 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
             add_functions(conn)
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             conn.execute("SELECT COUNT(*) FROM readings").fetchone()
+            damaged = check_at_open(conn).ok is False
         except sqlite3.Error as exc:
             conn.close()
+            if is_damage(exc):
+                raise _damaged_read_only(path, exc) from exc
             error = exc
             continue
+        if damaged:
+            conn.close()
+            raise _damaged_read_only(path, "quick_check")
         if version > schema.SCHEMA_VERSION:
             conn.close()
             raise newer_database(path, version)
@@ -168,3 +141,10 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
         log.info("history opened read-only (%s): the folder cannot be written", options)
         return conn
     raise StorageError(message, detail=f"{path}: {type(error).__name__}: {error}")
+
+
+def _damaged_read_only(path: Path, why: object) -> StorageError:
+    from cxr_desktop.core.storage.safeguards import DamagedHistoryError
+    from cxr_desktop.core.storage.sqlite.opening import DAMAGED_READ_ONLY
+
+    return DamagedHistoryError(_(DAMAGED_READ_ONLY), detail=f"{path}: {why}")

@@ -24,20 +24,23 @@ from typing import Any, TypeVar
 
 from cxr_desktop import paths
 from cxr_desktop.core.errors import NewerDatabaseError, StorageError
+from cxr_desktop.core.site_profile import SiteProfile
 from cxr_desktop.core.storage.accounts import Account
 from cxr_desktop.core.storage.audit import AuditEvent, AuditQuery
 from cxr_desktop.core.storage.csv_export import write_readings_csv
 from cxr_desktop.core.storage.protocol import StoreInfo
 from cxr_desktop.core.storage.query import UNSET, ReadingQuery, Unset
 from cxr_desktop.core.storage.reviews import stale_review
-from cxr_desktop.core.storage.sqlite import clinic, schema, sql
+from cxr_desktop.core.storage.safeguards import SAFEGUARD_ERRORS, BackupInfo
+from cxr_desktop.core.storage.sqlite import backup as backups
+from cxr_desktop.core.storage.sqlite import clinic, journal, safety, schema, site_profiles, sql
 from cxr_desktop.core.storage.sqlite.connection import (
-    check_file,
     connect,
     connect_read_only,
     prepare_folder,
 )
 from cxr_desktop.core.storage.sqlite.errors import storage_error
+from cxr_desktop.core.storage.sqlite.opening import check_before_connect
 from cxr_desktop.core.storage.sqlite.rows import reading_to_row, row_to_reading
 from cxr_desktop.core.storage.sqlite.schema import COLUMNS, SEARCH_COLUMN, SELECT
 from cxr_desktop.core.storage.sqlite.transaction import write_transaction
@@ -46,6 +49,7 @@ from cxr_desktop.core.types import Reading
 from cxr_desktop.i18n import N_, _
 
 log = logging.getLogger("cxr_desktop.core.storage")
+TOLD = {"file_only": True}  # the person is told in a message: the log file only
 
 T = TypeVar("T")
 
@@ -55,18 +59,23 @@ GONE = N_("This reading is no longer in the history.")
 class SqliteHistory:
     """The reading history in one SQLite file. Thread-safe; a ``HistoryStore``."""
 
-    def __init__(self, path: Path | str | None = None) -> None:
+    def __init__(self, path: Path | str | None = None, backup_folder: Path | str | None = None,
+                 *, new_if_missing: bool = False) -> None:
         self.path = Path(path) if path is not None else paths.database_path()
+        self.backup_folder = (Path(backup_folder) if backup_folder is not None
+                              else backups.default_folder(self.path))
         self._write_lock = threading.RLock()
         self._read_lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
         self._read_only = False
+        self._safety_state()
         prepare_folder(self.path)
         try:
-            check_file(self.path)
+            self._notices += check_before_connect(self.path, self.backup_folder,
+                                                  new_if_missing=new_if_missing)
             self._conn = connect(self.path)
-        except NewerDatabaseError:
+        except (NewerDatabaseError, *SAFEGUARD_ERRORS):
             raise
         except StorageError:
             if os.access(self.path.parent, os.W_OK):
@@ -80,6 +89,7 @@ class SqliteHistory:
             else:
                 self._reader = self._conn
             self._indexed = schema.has_fts(self._reader)
+            self._safety_opened()
         except BaseException:
             self.close()
             raise
@@ -95,6 +105,7 @@ class SqliteHistory:
 
     def _migrate(self) -> None:
         conn = self._require()
+        first = None  # the version the file had: a new file (0) needs no backup
         for target in range(1, schema.SCHEMA_VERSION + 1):
             try:
                 current = int(conn.execute("PRAGMA user_version").fetchone()[0])
@@ -102,6 +113,9 @@ class SqliteHistory:
                 raise storage_error(exc, "open", self.path) from exc
             if current >= target and current <= schema.SCHEMA_VERSION:
                 continue
+            first = current if first is None else first
+            if first >= 1:
+                self._backup_before_migration()
             step = functools.partial(schema.migrate_step, target=target, path=self.path)
             self._write(step, action="open")
 
@@ -116,6 +130,7 @@ class SqliteHistory:
     def _write(self, work: Callable[[sqlite3.Cursor], T], action: str = "save") -> T:
         """Run ``work`` in one BEGIN IMMEDIATE transaction; retry while another writer holds it."""
         with self._write_lock:
+            safety.before_write(self)
             return write_transaction(self._require(), work, action, self.path)
 
     def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -129,12 +144,15 @@ class SqliteHistory:
 
     def close(self) -> None:
         with self._write_lock, self._read_lock:
-            for conn in {id(c): c for c in (self._reader, self._conn) if c is not None}.values():
+            abandoned = {id(c) for c in getattr(self, "_abandoned", ())}  # see safety._abandon
+            for conn in {id(c): c for c in (self._reader, self._conn)
+                         if c is not None and id(c) not in abandoned}.values():
                 try:
                     conn.close()
                 except sqlite3.Error:
                     log.warning("history: closing a connection failed", exc_info=True)
             self._conn = self._reader = None
+            journal.unregister(getattr(self, "_ids", journal.FileIds(None, None, None)).main, self)
 
     def __enter__(self) -> SqliteHistory:
         return self
@@ -286,8 +304,7 @@ class SqliteHistory:
     # -- snapshots and export ----------------------------------------------------------------
 
     def _snapshot(self) -> sqlite3.Connection:
-        self._require()
-        return connect_read_only(self.path) if self._read_only else connect(self.path)
+        return safety.open_extra(self, read_only=False)
 
     def iter_readings(self, query: ReadingQuery | None = None) -> Iterator[Reading]:
         query = query or ReadingQuery(descending=False)
@@ -302,7 +319,7 @@ class SqliteHistory:
         except sqlite3.Error as exc:
             raise storage_error(exc, "read", self.path) from exc
         finally:
-            conn.close()
+            safety.close_extra(self, conn)
 
     def export_csv(self, path: Path | str, query: ReadingQuery | None = None) -> int:
         query = query or ReadingQuery(descending=False)
@@ -325,7 +342,7 @@ class SqliteHistory:
         except OSError as exc:
             raise storage_error(exc, "export", target) from exc
         finally:
-            conn.close()
+            safety.close_extra(self, conn)
         log.info("history: %d readings exported", written)
         return written
 
@@ -348,3 +365,79 @@ class SqliteHistory:
 
     def search_audit(self, query: AuditQuery | None = None) -> list[AuditEvent]:
         return self._read(lambda conn: clinic.search_audit(conn, query or AuditQuery()))
+
+    # -- issue 12: site calibration profiles ---------------------------------------------------
+
+    def add_site_profile(self, profile: SiteProfile) -> SiteProfile:
+        new_id = self._write(lambda cur: site_profiles.insert(cur, profile))
+        log.info("history: site calibration profile %d stored", new_id)
+        stored = self._read(lambda conn: site_profiles.fetch_one(conn, new_id))
+        if stored is None:  # pragma: no cover - only a damaged file
+            raise StorageError(_("The site calibration could not be saved."), detail=str(new_id))
+        return stored
+
+    def site_profiles(self) -> list[SiteProfile]:
+        return self._read(site_profiles.fetch_all)
+
+    def active_site_profile(self) -> SiteProfile | None:
+        return self._read(site_profiles.fetch_active)
+
+    def roll_back_site_profile(self, profile_id: int, *, by: str) -> SiteProfile:
+        if self._write(lambda cur: site_profiles.roll_back(cur, profile_id, by)) != 1:
+            raise StorageError(_("This site calibration is not in use, so it cannot be rolled back."),
+                               detail=f"profile {profile_id}")
+        log.info("history: site calibration profile %d rolled back", profile_id)
+        profile = self._read(lambda conn: site_profiles.fetch_one(conn, profile_id))
+        assert profile is not None
+        return profile
+
+    # -- issue 14: integrity, journal, backups (the work is in sqlite/safety.py) ---------------
+
+    def _safety_state(self) -> None:
+        self._notice_lock = threading.Lock()
+        self._notices: list[StorageError] = []
+        self._stopped: StorageError | None = None  # writes refused (damaged, journal split)
+        self._extra_connections = 0
+        self._abandoned: list[sqlite3.Connection] = []  # never closed (safety._abandon)
+        self._ids = journal.FileIds(None, None, None)
+
+    def _safety_opened(self) -> None:
+        self._ids = journal.FileIds.of(self.path)
+        journal.register(self._ids.main, self)
+
+    def _backup_before_migration(self) -> None:
+        if getattr(self, "_migration_backup_done", False):
+            return
+        self._migration_backup_done = True
+        with self._write_lock:
+            if self._require().execute("SELECT 1 FROM readings LIMIT 1").fetchone() is None:
+                return  # nothing to lose (e.g. another process is creating the history now)
+        for folder in safety.folders(self):
+            try:
+                safety.make_backup(self, folder, backups.BEFORE_MIGRATION, stepped=False)
+                return
+            except StorageError as exc:
+                log.error("history: no backup before the update: %s", type(exc).__name__, extra=TOLD)
+                error = exc
+        safety.notify(self, error)
+
+    def journal_changed(self) -> bool:
+        """Whether the files are no longer those opened (for other histories of this process)."""
+        return safety.journal_changed(self)
+
+    def notices(self) -> list[StorageError]:
+        return safety.take_notices(self)
+
+    def verify(self) -> list[StorageError]:
+        return safety.verify(self)
+
+    def backup(self, folder: Path | str | None = None, reason: str = "manual") -> BackupInfo:
+        return safety.make_backup(self, Path(folder) if folder is not None else None, reason)
+
+    def backups(self, folder: Path | str | None = None) -> list[BackupInfo]:
+        places = [Path(folder)] if folder is not None else safety.folders(self)
+        found = [b for place in places for b in backups.list_backups(place)]
+        return sorted(found, key=lambda b: (b.taken_utc, b.path.name), reverse=True)
+
+    def restore(self, backup: BackupInfo | Path | str) -> BackupInfo:
+        return safety.restore(self, backup)

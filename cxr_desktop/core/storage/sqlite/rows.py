@@ -31,6 +31,7 @@ def row_to_reading(row: tuple[Any, ...], images: tuple[Any, ...] = (None, None, 
         log.warning("reading %s has unreadable probabilities", values["id"])
         probabilities = {}
     cautions = _json_or(values["cautions"], [], "cautions", values["id"])
+    model_probabilities = _probabilities_or_none(values["model_probabilities"], values["id"])
     thumbnail, preview, heatmap = images
     return Reading(
         id=int(values["id"]),
@@ -61,7 +62,19 @@ def row_to_reading(row: tuple[Any, ...], images: tuple[Any, ...] = (None, None, 
         cautions=tuple(str(c) for c in cautions) if isinstance(cautions, list) else (),
         uid=values["uid"],
         version=int(values["version"] or 1),
+        site_profile_id=values["site_profile_id"],
+        model_probabilities=model_probabilities,
     )
+
+
+def _probabilities_or_none(text: Any, reading_id: Any) -> dict[str, float] | None:
+    if text is None:
+        return None
+    try:
+        return {str(k): float(v) for k, v in json.loads(text).items()}
+    except (TypeError, ValueError, AttributeError):
+        log.warning("reading %s has unreadable model probabilities", reading_id)
+        return None
 
 
 def reading_to_row(reading: Reading) -> tuple[Any, ...]:
@@ -94,6 +107,9 @@ def reading_to_row(reading: Reading) -> tuple[Any, ...]:
         json.dumps(list(reading.cautions), ensure_ascii=False),
         reading.uid,
         max(1, int(reading.version)),
+        reading.site_profile_id,
+        None if reading.model_probabilities is None else json.dumps(
+            {str(k): float(v) for k, v in reading.model_probabilities.items()}),
         search_text(reading.patient_id, reading.patient_name, reading.note),
     )
 

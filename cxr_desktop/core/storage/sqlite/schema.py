@@ -111,7 +111,36 @@ def has_fts(conn: sqlite3.Connection | sqlite3.Cursor) -> bool:
     return row is not None
 
 
-def _v5_clinic_network(cur: sqlite3.Cursor) -> None:
+def _v4_site_calibration(cur: sqlite3.Cursor) -> None:
+    """Issue 12: site calibration profiles (``site_profiles``, never deleted: rolling back marks
+    one), and which profile produced each new reading. Old readings are left as they are: NULL
+    in both new columns means the model card's own calibration, as it was."""
+    for statement in split_sql(SQL_SITE_PROFILES):
+        cur.execute(statement)
+    cur.execute("ALTER TABLE readings ADD COLUMN site_profile_id INTEGER")
+    cur.execute("ALTER TABLE readings ADD COLUMN model_probabilities TEXT")
+
+
+SQL_SITE_PROFILES = """
+CREATE TABLE site_profiles (
+    id INTEGER PRIMARY KEY,
+    created_utc TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    model_sha256 TEXT NOT NULL,
+    temperature REAL NOT NULL CHECK (temperature > 0),
+    offsets TEXT NOT NULL,
+    uncertain_below REAL NOT NULL CHECK (uncertain_below >= 0 AND uncertain_below <= 1),
+    n_readings INTEGER NOT NULL,
+    signed_by TEXT NOT NULL CHECK (length(trim(signed_by)) > 0),
+    fit TEXT NOT NULL DEFAULT '{}',
+    rolled_back_utc TEXT,
+    rolled_back_by TEXT
+);
+"""
+
+
+def _v3_clinic_network(cur: sqlite3.Cursor) -> None:
     """Issue 15: every reading gets a key made once (``uid``, so that a reading sent twice is
     stored once) and a review ``version``; staff accounts; an append-only audit trail. Existing
     readings keep every field; they only gain a new uid and version 1."""
@@ -122,7 +151,9 @@ def _v5_clinic_network(cur: sqlite3.Cursor) -> None:
 
 #: Migration i brings the file from user_version i to i + 1: SQL text or a function of the
 #: cursor, run inside one write transaction.
-MIGRATIONS: list[str | Callable[[sqlite3.Cursor], None]] = [SQL_V1, _v2, _v5_clinic_network]
+MIGRATIONS: list[str | Callable[[sqlite3.Cursor], None]] = [
+    SQL_V1, _v2, _v3_clinic_network, _v4_site_calibration,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: Columns of ``readings`` in the order the queries select them.
@@ -153,6 +184,9 @@ COLUMNS = (
     # issue 15
     "uid",
     "version",
+    # issue 12: site calibration
+    "site_profile_id",
+    "model_probabilities",
 )
 #: Written with every row, never read back as a field (the folded text search looks in).
 SEARCH_COLUMN = "search_text"

@@ -18,7 +18,7 @@ import pytest
 from cxr_desktop.core.storage import ReadingQuery
 from cxr_desktop.core.storage.audit import AuditEvent
 from cxr_desktop.core.storage.sqlite import SqliteHistory
-from cxr_desktop.core.storage.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, _v5_clinic_network
+from cxr_desktop.core.storage.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, _v3_clinic_network
 
 V2_FILE = Path(__file__).with_name("data") / "history_v2.sqlite3"
 V2_COLUMNS = (
@@ -43,7 +43,7 @@ def v2_copy(tmp_path: Path) -> Path:
     target = tmp_path / "history.sqlite3"
     shutil.copyfile(V2_FILE, target)
     conn = sqlite3.connect(target)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] <= MIGRATIONS.index(_v5_clinic_network)  # before it
+    assert conn.execute("PRAGMA user_version").fetchone()[0] <= MIGRATIONS.index(_v3_clinic_network)  # before it
     conn.close()
     return target
 

@@ -193,6 +193,7 @@ def _dialog_shots(app, window, path: Path, settle) -> list[str]:
 
     from cxr_desktop.ui.review_dialog import ReviewDialog
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     dialog = ReviewDialog(window.current_reading, window.labels, window)
     dialog.show()
     settle(0.6)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from cxr_desktop import APP_NAME, __version__, i18n
 from cxr_desktop.commands import accounts as accounts_command
+from cxr_desktop.commands import argparse_words
 from cxr_desktop.commands import calibrate as calibrate_command
 from cxr_desktop.commands import history as history_command
 from cxr_desktop.commands import import_media as import_command
@@ -153,6 +154,7 @@ def _run_gui(files: list[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     i18n.set_language()  # the CLI follows LANG / LC_MESSAGES
+    argparse_words.install()  # issue 13: "usage:", "options" and argparse's errors too
     parser = build_parser() if _is_command_line(argv) else build_gui_parser()
     try:
         args = parser.parse_args(argv)

@@ -29,6 +29,10 @@ DOMAIN = "cxr_desktop"
 SOURCE_LANGUAGE = "en"
 #: Languages written right to left (the UI is mirrored for them).
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
+#: The languages the app ships, each with its own name (as its speakers write it; never translated).
+SHIPPED_LANGUAGES = {"en": "English", "fr": "Fran\u00e7ais", "pt": "Portugu\u00eas",
+                     "es": "Espa\u00f1ol", "ar": "\u0627\u0644\u0639\u0631\u0628\u064a\u0629",
+                     "bn": "\u09ac\u09be\u0982\u09b2\u09be", "sw": "Kiswahili"}
 
 _lock = threading.Lock()
 _translation: _gettext.NullTranslations = _gettext.NullTranslations()

@@ -30,6 +30,8 @@ if [ "$extras" = "dev" ]; then
   # zstd and dpkg-dev for the .deb; util-linux (unshare) and strace for the no-network tests.
   # poppler-utils (pdftoppm): the screenshot script draws the report PDF's first page.
   APT_PACKAGES+=(xvfb xauth binutils zstd dpkg-dev util-linux strace poppler-utils)
+  # issue 13: a real window manager for the screen tests (title bars, placement, framing)
+  APT_PACKAGES+=(openbox)
   # A PostgreSQL server (initdb, pg_ctl) that the clinic-network tests start in a temp folder.
   APT_PACKAGES+=(postgresql)
 fi

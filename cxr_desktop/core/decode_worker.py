@@ -33,12 +33,13 @@ class WorkerResult:
     #: [pixels, display] or [pixels] when display is pixels; each ("pipe", array) or
     #: ("shm", offset, shape, dtype string).
     arrays: list
+    color: np.ndarray | None = None  # issue 13: colour pictures only, in the pickle
 
     def image(self, arrays: list[np.ndarray]) -> XrayImage:
         pixels = arrays[0]
         display = arrays[1] if len(arrays) > 1 else pixels
         return XrayImage(pixels=pixels, display=display, metadata=self.metadata,
-                         source_path=self.source_path, sha256=self.sha256)
+                         source_path=self.source_path, sha256=self.sha256, color=self.color)
 
 
 def create_buffer(nbytes: int) -> shared_memory.SharedMemory | None:
@@ -196,7 +197,7 @@ def _pack(image: XrayImage, conn, buffer: tuple[str, int] | None, state: dict) -
                 target[...] = array
                 del target
                 specs.append(("shm", offset, array.shape, array.dtype.str))
-    return WorkerResult(image.metadata, image.source_path, image.sha256, specs)
+    return WorkerResult(image.metadata, image.source_path, image.sha256, specs, image.color)
 
 
 def _attach(buffer: tuple[str, int], state: dict) -> shared_memory.SharedMemory | None:

@@ -118,6 +118,7 @@ def decode_dicom(
         photometric=photometric,
         frames=frames,
         **header_fields(ds),
+        **_pixel_spacing(ds),
     )
     return pixels, display, metadata
 
@@ -336,3 +337,17 @@ def _text(ds: Dataset, keyword: str) -> str | None:
     except Exception:  # noqa: BLE001 - pydicom raises its own types for damaged elements
         return None
     return text or None
+
+
+def _pixel_spacing(ds: Dataset) -> dict:
+    """issue 13: PixelSpacing (at the patient), else ImagerPixelSpacing (at the detector), as
+    two positive millimetre values (row, column); nothing when absent or unusable."""
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
+        try:
+            value = ds.get(keyword)
+            spacing = tuple(float(v) for v in value) if value is not None else ()
+        except Exception:  # noqa: BLE001 - a damaged tag only loses the measurement in mm
+            continue
+        if len(spacing) == 2 and all(0.0 < v < 10.0 for v in spacing):
+            return {"pixel_spacing_mm": spacing, "pixel_spacing_tag": keyword}
+    return {}

@@ -59,6 +59,7 @@ from contextlib import contextmanager
 import numpy as np
 from PIL import Image
 
+from cxr_desktop.core.color_preview import color_preview
 from cxr_desktop.core.errors import CorruptImageError, ImageTooLargeError, UnsupportedFileError
 from cxr_desktop.core.pillow_decode import colorfulness, decode_pillow
 from cxr_desktop.core.pixel_values import (  # noqa: F401 - re-exported for the decoders
@@ -173,6 +174,7 @@ def load_xray_bytes(
         metadata=metadata,
         source_path=name,
         sha256=sha256,
+        color=color_preview(data, fmt, display.shape, metadata.colorfulness),
     )
 
 

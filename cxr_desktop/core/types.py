@@ -41,6 +41,13 @@ class ImageMetadata:
     equipment_manufacturer: str | None = None  # the X-ray unit's maker (not the AI model)
     equipment_model: str | None = None  # the X-ray unit's model name (not the AI model)
 
+    # -- issue 13: length measurements in the viewer
+    #: Millimetres between pixel centres as (row, column) spacing, from the DICOM PixelSpacing
+    #: (at the patient) or else ImagerPixelSpacing (at the detector); None when the file does not
+    #: say. Always of the full-size image (``width`` x ``height``).
+    pixel_spacing_mm: tuple[float, float] | None = None
+    pixel_spacing_tag: str | None = None  # "PixelSpacing" or "ImagerPixelSpacing"
+
 
 @dataclass(frozen=True)
 class DicomFacts:
@@ -90,6 +97,10 @@ class XrayImage:
     metadata: ImageMetadata
     source_path: str | None = None
     sha256: str | None = None  # of the file's bytes
+    # -- issue 13: a colour picture is shown in colour (the model still sees ``display``)
+    #: (height, width, 3) uint8 RGB of the same picture as ``display`` when the file has visible
+    #: colour (a photo, a coloured screenshot); None for grey images (every real radiograph).
+    color: np.ndarray | None = None
 
     @property
     def width(self) -> int:

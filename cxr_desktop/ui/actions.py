@@ -42,13 +42,13 @@ class WindowActions:
                            tip=_("Save the whole history as a CSV file"))
         self.quit = make(_("&Quit"), [QKeySequence(Key.Quit), "Ctrl+Q"], tip=_("Close CXR Desktop"))
         self.fit = make(_("&Fit to window"), ["Ctrl+0", "F"], tip=_("Show the whole image"))
-        self.actual = make(_("&Actual size (100%)"), ["Ctrl+1", "1"],
+        self.actual = make(_("&Actual size (100%)"), ["Ctrl+1"],
                            tip=_("One image pixel per screen pixel"))
         self.zoom_in = make(_("Zoom &in"), [QKeySequence(Key.ZoomIn), "Ctrl+=", "+"], tip=_("Zoom in"))
         self.zoom_out = make(_("Zoom &out"), [QKeySequence(Key.ZoomOut), "-"], tip=_("Zoom out"))
         self.invert = make(_("&Invert"), "I", tip=_("Show bone dark and air bright"), checkable=True)
         self.heatmap = make(_("&Heatmap"), "H", tip=_("Show where the model looked"), checkable=True)
-        self.reset_wl = make(_("&Reset window/level"), "R",
+        self.reset_wl = make(_("&Reset brightness/contrast"), "R",
                              tip=_("Undo brightness/contrast changes (right-drag changes them)"))
         self.full_screen = make(_("Full &screen"), [QKeySequence(Key.FullScreen), "F11"],
                                 tip=_("Use the whole screen"), checkable=True)
@@ -136,7 +136,7 @@ class WindowActions:
         history.addAction(self.quality)
         history.addAction(self.site_calibration)
         history.addAction(self.audit_trail)
-        settings = bar.addMenu(_("&Settings"))
+        settings = self.settings_menu = bar.addMenu(_("&Settings"))
         settings.addAction(self.clinic_database)
         settings.addAction(self.staff_accounts)
         history.addAction(self.backup_now)
@@ -165,9 +165,12 @@ class WindowActions:
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal, bar)
         self.opacity_slider.setRange(0, 100)
         self.opacity_slider.setFixedWidth(120)
-        self.opacity_slider.setToolTip(_("Heatmap opacity"))
-        self.opacity_slider.setAccessibleName(_("Heatmap opacity"))
-        bar.addWidget(QLabel(" " + _("Opacity") + " ", bar))
+        self.opacity_slider.setToolTip(_("How strongly the heatmap colours cover the image"))
+        self.opacity_slider.setAccessibleName(_("Heatmap strength"))
+        label = QLabel(_("Heatmap strength"), bar)
+        label.setContentsMargins(6, 0, 4, 0)
+        label.setBuddy(self.opacity_slider)
+        bar.addWidget(label)
         bar.addWidget(self.opacity_slider)
         self.toolbar = bar
         return self.opacity_slider

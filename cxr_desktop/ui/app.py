@@ -26,7 +26,8 @@ from cxr_desktop.core.errors import ModelError, StorageError
 from cxr_desktop.core.inference import Classifier
 from cxr_desktop.core.storage import HistoryStore
 from cxr_desktop.i18n import _
-from cxr_desktop.ui import dialogs
+from cxr_desktop.ui import accessibility, dialogs
+from cxr_desktop.ui.fonts import font_for, register_bundled_fonts
 from cxr_desktop.ui.logging_setup import (
     install_excepthook,
     install_qt_message_handler,
@@ -39,20 +40,34 @@ log = logging.getLogger(__name__)
 
 BASE_POINT_SIZE = 10.5
 _qt_translators: list[QTranslator] = []  # kept alive while installed
+_base_font: list[QFont] = []  # the font before a language's script font was added
 
 
 def apply_language(app: QApplication, language: str | None = None) -> str:
     """Use ``language`` (None: the system's) for our messages (gettext) and Qt's own dialogs
-    (Qt's translations), and mirror the layout for right-to-left languages."""
+    (Qt's translations), the script's font (Bengali, Arabic), and mirror the layout for
+    right-to-left languages."""
     code = i18n.set_language(language)
+    if not _base_font:
+        _base_font.append(QFont(app.font()))
+    app.setFont(font_for(code, _base_font[0]))
     for old in _qt_translators:
         app.removeTranslator(old)
     _qt_translators.clear()
-    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    translator = QTranslator(app)
-    if code != i18n.SOURCE_LANGUAGE and translator.load(QLocale(code), "qtbase", "_", folder):
-        app.installTranslator(translator)
-        _qt_translators.append(translator)
+    # Qt's own words (standard buttons, text field menus, file dialogs): Qt's translations, or
+    # ours for the languages Qt has none of (locale/qt, made by i18n_catalog from .ts files).
+    folders = (QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath),
+               str(paths.resource_path("cxr_desktop", "locale", "qt")))
+    for folder in folders if code != i18n.SOURCE_LANGUAGE else ():
+        translator = QTranslator(app)
+        if translator.load(QLocale(code), "qtbase", "_", folder):
+            app.installTranslator(translator)
+            _qt_translators.append(translator)
+            break
+    extra = QTranslator(app)  # what Qt's translation lacks (the file dialog's labels)
+    if code != i18n.SOURCE_LANGUAGE and extra.load(QLocale(code), "qtextra", "_", folders[1]):
+        app.installTranslator(extra)
+        _qt_translators.append(extra)
     app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if i18n.is_right_to_left(code)
                            else Qt.LayoutDirection.LeftToRight)
     return code
@@ -71,7 +86,7 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     hints = app.styleHints()
     if hasattr(hints, "setColorScheme"):
         hints.setColorScheme(Qt.ColorScheme.Light)
-    app.setPalette(app.style().standardPalette())
+    app.setPalette(accessibility.readable_palette(app.style().standardPalette()))
     icon = paths.icon_path()
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
@@ -82,7 +97,9 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     family = QFontInfo(app.font()).family()
     if not family:
         log.warning("no usable font found: text may not render")
-    apply_language(app)
+    register_bundled_fonts()  # Bengali and Arabic, also where the system has no such font
+    accessibility.install(app)  # every control named for screen readers when it is shown
+    apply_language(app, AppSettings().language or None)
     return app  # type: ignore[return-value]
 
 

@@ -31,7 +31,7 @@ PAGE_SIZE = 200
 THUMB_SIZE = 48
 THUMB_CACHE = 600
 
-COLUMNS = ("", N_("Date"), N_("Patient ID"), N_("Name"), N_("AI finding"), N_("Top %"),
+COLUMNS = ("", N_("Date"), N_("Patient ID"), N_("Name"), N_("AI finding"), N_("Probability"),
            N_("Confirmed"), N_("Note"), N_("Reviewed"))
 COL_THUMB, COL_DATE, COL_PID, COL_NAME, COL_FINDING, COL_TOP, COL_CONFIRMED, COL_NOTE, COL_REVIEWED = range(9)
 #: Which storage column each table column sorts by (None: not sortable).

@@ -26,6 +26,7 @@ from cxr_desktop.ui.actions import WindowActions
 from cxr_desktop.ui.batch import BatchRunner, BatchSummary
 from cxr_desktop.ui.clinic_features import ClinicFeatures
 from cxr_desktop.ui.controller import ReadingController
+from cxr_desktop.ui.desk import ClinicDesk
 from cxr_desktop.ui.file_opener import FileOpener
 from cxr_desktop.ui.history_actions import HistoryActions
 from cxr_desktop.ui.history_model import local_time
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
         self.paperwork = Paperwork(self)  # issue 11: reports, media import, worklist
         self.window_state = WindowState(self, self.settings, self.viewer, self.commands.heatmap,
                                         self.opacity_slider)
+        self.desk = ClinicDesk(self)  # issue 13: small screens, viewer tools, language, a11y
         self._show_initial_state()
 
     # ------------------------------------------------------------------ build
@@ -141,7 +143,7 @@ class MainWindow(QMainWindow):
         v.zoomChanged.connect(lambda s: self.zoom_label.setText(
             _("Zoom {percent}%").format(percent=round(s * 100))))
         v.windowLevelChanged.connect(lambda c, w: self.wl_label.setText(
-            _("Level {level} / Window {window}").format(level=round(c), window=round(w))))
+            _("Brightness/contrast: level {level}, window {window}").format(level=round(c), window=round(w))))
         c = self.controller
         c.loading.connect(lambda path: self.statusBar().showMessage(
             _("Opening {file}\u2026").format(file=Path(path).name)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +30,13 @@ BAR_STYLE = ("QProgressBar {{ border:1px solid #9e9e9e; border-radius:4px; backg
 TOP_COLOR = "#64b5f6"
 OTHER_COLOR = "#cfd8dc"
 BANNER_STYLES = {Banner.NONE: INFO_STYLE, Banner.UNCERTAIN: AMBER_STYLE, Banner.NOT_XRAY: RED_STYLE}
+#: Colour is never the only signal: each banner also has words and an icon (issue 13).
+BANNER_ICONS = {INFO_STYLE: QStyle.StandardPixmap.SP_MessageBoxInformation,
+                AMBER_STYLE: QStyle.StandardPixmap.SP_MessageBoxWarning,
+                RED_STYLE: QStyle.StandardPixmap.SP_MessageBoxCritical}
+ICON_SIZE = 22
+#: Room for the icon (Qt mirrors left and right of a style sheet for right-to-left layouts).
+ICON_ROOM = "padding-left:38px; padding-right:8px;"
 
 #: What the panel shows: a ResultSummary (the same for a fresh and a reopened result).
 ResultView = ResultSummary
@@ -55,6 +63,10 @@ class PredictionPanel(QWidget):
         title.setFont(font)
         layout.addWidget(title)
         self.banner = self._wrapping_label()
+        self.banner_icon = QLabel(self.banner)  # drawn inside the banner's padding
+        self.banner_icon.setFixedSize(ICON_SIZE, ICON_SIZE)
+        self.banner_icon.setStyleSheet("padding:0px; background:transparent;")  # not the banner's
+        self.banner.installEventFilter(self)
         layout.addWidget(self.banner)
         self.finding = self._wrapping_label()
         big = self.finding.font()
@@ -97,8 +109,24 @@ class PredictionPanel(QWidget):
 
     def _set_banner(self, text: str, style: str) -> None:
         self.banner.setText(text)
-        self.banner.setStyleSheet(style)
+        self.banner.setStyleSheet(style + " " + ICON_ROOM)
+        icon = self.style().standardIcon(BANNER_ICONS.get(
+            style, QStyle.StandardPixmap.SP_MessageBoxInformation))
+        self.banner_icon.setPixmap(icon.pixmap(ICON_SIZE, ICON_SIZE))
+        self.banner_kind = {AMBER_STYLE: "uncertain", RED_STYLE: "warning"}.get(style, "information")
         self.banner.setVisible(bool(text))
+        self._place_icon()
+
+    def _place_icon(self) -> None:
+        rtl = self.banner.layoutDirection() == Qt.LayoutDirection.RightToLeft
+        x = self.banner.width() - ICON_SIZE - 10 if rtl else 10
+        self.banner_icon.move(x, min(10, max(0, (self.banner.height() - ICON_SIZE) // 2)))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.banner and event.type() in (QEvent.Type.Resize,
+                                                       QEvent.Type.LayoutDirectionChange):
+            self._place_icon()
+        return False
 
     def _clear_bars(self) -> None:
         while self.bars.count():

@@ -106,6 +106,15 @@ class AppSettings:
     def heatmap_opacity(self, percent: int) -> None:
         self.q.setValue("viewer/heatmap_opacity", int(percent))
 
+    # issue 13: the language of the window ("" = the system's), applied when the app starts
+    @property
+    def language(self) -> str:
+        return str(self.q.value("ui/language", "") or "")
+
+    @language.setter
+    def language(self, code: str) -> None:
+        self.q.setValue("ui/language", code or "")
+
     # window
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
         geometry = self.q.value("window/geometry")

@@ -1,10 +1,12 @@
 """ImageViewer: a QGraphicsView for one radiograph with a heatmap overlay.
 
-Mouse: wheel zooms around the cursor, left-drag pans, right-drag changes window/level
-(horizontal = width, vertical = level), double-click fits. The 8-bit display image is shown
-through a 256-entry lookup table, so window/level and invert cost one table lookup per pixel;
-when zoomed out a box-filtered smaller copy is shown instead of the full image (sharper than
-bilinear sampling, and cheap to repaint for 4000 x 4000 images).
+Mouse: wheel zooms around the cursor, left-drag pans, right-drag changes brightness/contrast
+(window/level: horizontal = width, vertical = level), double-click fits. The 8-bit picture goes
+through a 256-entry lookup table (window/level and invert cost one lookup per pixel); zoomed
+out, a box-filtered smaller copy is shown (sharp, cheap to repaint at 4000 x 4000). Everything
+on the picture is a child of ``image_frame``, so ``set_orientation`` turns and flips the image,
+heatmap and measurements together; ``set_color`` shows a colour picture in colour. Presets,
+rotation and measuring are commanded by ``viewer_tools``.
 """
 
 from __future__ import annotations
@@ -15,53 +17,34 @@ from PySide6.QtCore import QPoint, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
-    QImage,
     QMouseEvent,
     QPainter,
     QPixmap,
     QTransform,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsPixmapItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QWidget,
+)
 
 from cxr_desktop.i18n import _
-from cxr_desktop.ui.colormap import (
-    DEFAULT_CENTER,
-    DEFAULT_WIDTH,
-    argb_table,
-    heatmap_colormap,
-    window_level_lut,
-)
+from cxr_desktop.ui.colormap import DEFAULT_CENTER, DEFAULT_WIDTH, window_level_lut
+from cxr_desktop.ui.viewer_pixels import gray_qimage, heat_pixmap, reduce_like, rgb_qimage
 
 MIN_SCALE = 0.02
 MAX_SCALE = 32.0
 ZOOM_STEP = 1.25
-HEATMAP_MAX_SIDE = 512
 INTERACTIVE_MAX_PIXELS = 4_000_000
-_HEAT_TABLE = argb_table(heatmap_colormap())
-
-
-def gray_qimage(gray: np.ndarray) -> QImage:
-    """Wrap a contiguous 2-D uint8 array (the caller keeps the array alive) as a grey QImage."""
-    h, w = gray.shape
-    return QImage(gray.data, w, h, gray.strides[0], QImage.Format.Format_Grayscale8)
-
-
-def _heat_for_drawing(heat: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
-    """A heatmap of any size (the model's 7x7, or an older reading's preview-sized map) ->
-    smoothly resampled once to the image's shape, at most HEATMAP_MAX_SIDE on its longest side;
-    the view stretches that over the image."""
-    w, h = image_size
-    f = min(1.0, HEATMAP_MAX_SIDE / max(w, h, 1))
-    size = (max(1, round(w * f)), max(1, round(h * f)))
-    if (heat.shape[1], heat.shape[0]) == size:
-        return heat
-    return np.asarray(Image.fromarray(heat).resize(size, Image.Resampling.BILINEAR), dtype=np.uint8)
 
 
 class ImageViewer(QGraphicsView):
     zoomChanged = Signal(float)
     windowLevelChanged = Signal(float, float)  # centre, width
+    imageChanged = Signal()  # another picture (not the same one at a higher resolution)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,14 +59,21 @@ class ImageViewer(QGraphicsView):
         self.setAcceptDrops(False)  # drops go to the main window
         self.viewport().setAcceptDrops(False)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self._image_item = QGraphicsPixmapItem()
+        # Everything drawn on the picture (image, heatmap, measurements) is a child of one frame
+        # in image pixel coordinates; rotating or flipping the frame turns all of it.
+        self.image_frame = QGraphicsRectItem()
+        self.image_frame.setPen(Qt.PenStyle.NoPen)
+        self._image_item = QGraphicsPixmapItem(self.image_frame)
         self._image_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
-        self._heat_item = QGraphicsPixmapItem()
+        self._heat_item = QGraphicsPixmapItem(self.image_frame)
         self._heat_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self._heat_item.setZValue(1)
         self._heat_item.setOpacity(0.5)
-        self.scene().addItem(self._image_item)
-        self.scene().addItem(self._heat_item)
+        self.scene().addItem(self.image_frame)
+        self._rotation = 0  # quarter turns clockwise
+        self._flips = (False, False)  # left-right, top-bottom
+        self._rgb_levels: dict[int, np.ndarray] = {}  # a colour picture's pyramid (else empty)
+        self._upgrading = False
         self.placeholder = _("Open a chest X-ray (Ctrl+O)\nor drop an image file or a folder here")
 
         self._display: np.ndarray | None = None
@@ -120,25 +110,69 @@ class ImageViewer(QGraphicsView):
             raise ValueError("the viewer shows 2-D uint8 images")
         self._display = np.ascontiguousarray(display)
         self._levels = {1: self._display}
+        self._rgb_levels = {}
         self._level = 0  # force a refresh
-        h, w = self._display.shape
-        self.scene().setSceneRect(QRectF(0, 0, w, h))
+        self._place_frame()
         self._update_level(force=True)
         self.set_heatmap(heatmap)
         self.fit()
+        if not self._upgrading:
+            self.imageChanged.emit()
 
     def upgrade_image(self, display: np.ndarray) -> None:
         """The same picture at a higher resolution (the full image after the model's reduced
         one): the heatmap, window/level and the fit-to-window state are kept."""
-        heat, fit = self._heat_source, self._fit_mode
-        self.set_image(display, heat)
+        heat, fit, self._upgrading = self._heat_source, self._fit_mode, True
+        try:
+            self.set_image(display, heat)
+        finally:
+            self._upgrading = False
         if not fit:
             self._fit_mode = False
+
+    def set_color(self, rgb: np.ndarray | None) -> None:
+        """Show the picture on screen in these colours ((h, w, 3) uint8, the display's shape);
+        None: grey again. Brightness/contrast and invert apply to each channel."""
+        fits = rgb is not None and self._display is not None and rgb.ndim == 3 \
+            and rgb.shape[:2] == self._display.shape and rgb.dtype == np.uint8
+        self._rgb_levels = {1: np.ascontiguousarray(rgb[..., :3])} if fits else {}
+        self._refresh_pixmap()
+
+    @property
+    def shows_color(self) -> bool:
+        return bool(self._rgb_levels)
+
+    # ------------------------------------------------------------- orientation
+    @property
+    def orientation(self) -> tuple[int, bool, bool]:
+        """(quarter turns clockwise, flipped left-right, flipped top-bottom)."""
+        return (self._rotation, *self._flips)
+
+    def set_orientation(self, quarter_turns: int, flip_lr: bool = False,
+                        flip_tb: bool = False) -> None:
+        self._rotation = int(quarter_turns) % 4
+        self._flips = (bool(flip_lr), bool(flip_tb))
+        self._place_frame()
+        if self._fit_mode:
+            self.fit()
+
+    def _place_frame(self) -> None:
+        """Rotate/flip the frame about the image centre; the scene is the turned image's box."""
+        w, h = self.image_size
+        self.image_frame.setRect(QRectF(0, 0, w, h))
+        turn = QTransform().translate(w / 2, h / 2)
+        turn.rotate(90 * self._rotation)
+        turn.scale(-1 if self._flips[0] else 1, -1 if self._flips[1] else 1)
+        turn.translate(-w / 2, -h / 2)
+        self.image_frame.setTransform(turn)
+        self.scene().setSceneRect(self.image_frame.mapRectToScene(QRectF(0, 0, w, h))
+                                  if self._display is not None else QRectF())
 
     def clear(self) -> None:
         self._display = None
         self.scene().setSceneRect(QRectF())
         self._levels = {}
+        self._rgb_levels = {}
         self._shown = None
         self._image_item.setPixmap(QPixmap())
         self.set_heatmap(None)
@@ -152,15 +186,9 @@ class ImageViewer(QGraphicsView):
             self._has_heat = False
             self._heat_item.setVisible(False)
             return
-        heat = _heat_for_drawing(np.asarray(heatmap, dtype=np.uint8), self.image_size)
-        heat = np.ascontiguousarray(heat)
-        qimg = QImage(heat.data, heat.shape[1], heat.shape[0], heat.strides[0],
-                      QImage.Format.Format_Indexed8)
-        qimg.setColorTable(_HEAT_TABLE)
-        pixmap = QPixmap.fromImage(qimg.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied))
+        pixmap, scale = heat_pixmap(np.asarray(heatmap, dtype=np.uint8), self.image_size)
         self._heat_item.setPixmap(pixmap)
-        w, h = self.image_size
-        self._heat_item.setTransform(QTransform.fromScale(w / heat.shape[1], h / heat.shape[0]))
+        self._heat_item.setTransform(QTransform.fromScale(*scale))
         self._has_heat = True
         self._heat_item.setVisible(self._heat_wanted)
 
@@ -225,9 +253,18 @@ class ImageViewer(QGraphicsView):
             source = self._levels.get(2)
             if source is None:
                 source = self._levels[2] = np.asarray(Image.fromarray(self._display).reduce(2))
-        self._shown = np.ascontiguousarray(self.lut()[source])
-        self._image_item.setPixmap(QPixmap.fromImage(gray_qimage(self._shown)))
+        if self._rgb_levels:
+            self._shown = np.ascontiguousarray(self.lut()[self._rgb_level(level)])
+            self._image_item.setPixmap(QPixmap.fromImage(rgb_qimage(self._shown)))
+        else:
+            self._shown = np.ascontiguousarray(self.lut()[source])
+            self._image_item.setPixmap(QPixmap.fromImage(gray_qimage(self._shown)))
         self._image_item.setScale(float(level))
+
+    def _rgb_level(self, level: int) -> np.ndarray:
+        if level not in self._rgb_levels:
+            self._rgb_levels[level] = reduce_like(self._rgb_levels[1], self._levels[level].shape)
+        return self._rgb_levels[level]
 
     def _update_level(self, force: bool = False) -> None:
         """Pick the pyramid level for the current zoom (box-filtered copies when zoomed out)."""

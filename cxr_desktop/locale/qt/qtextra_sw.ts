@@ -1,0 +1,33 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<!-- Qt words that Qt's own sw translation lacks in Qt 6.11 (the file dialog's
+     labels and its Type column). A DRAFT, compiled by `python -m cxr_desktop.i18n_catalog
+     compile`; loaded after qtbase by ui/app.py:apply_language. -->
+<TS version="2.1" language="sw">
+<context>
+    <name>QFileDialog</name>
+    <message>
+        <source>&amp;Look in:</source>
+        <translation>&amp;Tazama katika:</translation>
+    </message>
+    <message>
+        <source>Files of &amp;type:</source>
+        <translation>Aina za &amp;faili:</translation>
+    </message>
+</context>
+<context>
+    <name>QAbstractFileIconProvider</name>
+    <message>
+        <source>Folder</source>
+        <translation>Folda</translation>
+    </message>
+    <message>
+        <source>Drive</source>
+        <translation>Diski</translation>
+    </message>
+    <message>
+        <source>Unknown</source>
+        <translation>Haijulikani</translation>
+    </message>
+</context>
+</TS>

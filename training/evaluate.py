@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from cxr_desktop.core.imaging import load_xray, load_xray_bytes
+from cxr_desktop.core.imaging import load_xray_bytes
 from cxr_desktop.core.inference import Classifier
 from cxr_desktop.core.types import ImageMetadata, XrayImage
 from training.calibrate import ece, softmax
@@ -98,9 +98,14 @@ def array_image(gray: np.ndarray) -> XrayImage:
 
 
 def run_on_files(classifier: Classifier, files: list[Path]) -> dict[str, np.ndarray]:
+    """Each file read the way the app reads it: the one path of ``cxr_desktop.service``
+    (loader, fast decode, Classifier), nothing saved."""
+    from cxr_desktop.service.reading import ReadingService
+
+    service = ReadingService(classifier, None)
     probs, ood, ms = [], [], []
     for f in files:
-        p = classifier.predict(load_xray(f), with_heatmap=False)
+        p = service.read_file(f, save=False).prediction
         probs.append(p.probabilities)
         ood.append(p.ood_score)
         ms.append(p.timings_ms["inference"])

@@ -116,6 +116,18 @@ def _flags(reading: Reading, words_finding: str) -> list[tuple[str, str]]:
             (_("Not a chest X-ray"), not_xray)]
 
 
+def record_reports(store: object, readings: list[Reading], how: str) -> None:
+    """Issue 15's audit trail: each report made (``how``: "PDF", "printed") is a ``report``
+    event of its reading. A report needs only the right to read the reading (checked when it was
+    fetched): it is that patient's paper for a referral, which the health worker who refers
+    makes; a supervisor finds every one in the audit trail."""
+    from cxr_desktop.service.accounts import READ
+    from cxr_desktop.service.guard import authorize
+
+    for reading in readings:
+        authorize(store, READ, "report", f"report ({how})", reading.id, reading.uid)
+
+
 def build_report(reading: Reading, clinic: ClinicInfo, printed: datetime | None = None) -> ReportPage:
     """The page for one stored reading (it must have an id)."""
     if reading.id is None:

@@ -95,7 +95,7 @@ def record_summary(store: object, s: PeriodSummary, how: str) -> None:
     """The summary has left the app (``how``: "PDF", "CSV", "printed", "shown"): an ``export``
     in the audit trail."""
     authorize(store, EXPORT, "export", f"period summary {s.first_day} to {s.last_day} "
-              f"({s.total} readings, {s.referred} referred): {how}")
+              f"(readings: {s.total}, referred: {s.referred}): {how}")
 
 
 def period_text(s: PeriodSummary) -> str:

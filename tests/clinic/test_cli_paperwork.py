@@ -97,8 +97,8 @@ def test_the_paperwork_commands_on_a_clinic_server_with_staff_accounts(
                                                            (uids[2], "report (PDF)")]
     denied, export = (e for e in trail if e.action in ("denied", "export"))
     assert denied.detail == "export"
-    assert export.detail.startswith(f"period summary {days[1]} to {days[3]} (2 readings, ")
-    assert export.detail.endswith(" referred): shown, CSV")
+    assert export.detail.startswith(f"period summary {days[1]} to {days[3]} (readings: 2, ")
+    assert export.detail.endswith("): shown, CSV")
 
 
 def test_offline_imports_are_kept_with_their_facts_and_reports_wait_for_the_server(

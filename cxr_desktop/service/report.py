@@ -150,8 +150,13 @@ def build_report(reading: Reading, clinic: ClinicInfo, printed: datetime | None 
     model = [(_("AI model"), f"{reading.model_name} {reading.model_version}"),
              (_("Model SHA-256"), reading.model_sha256)]
     printed_at = format_datetime(printed or datetime.now(timezone.utc), "medium")
-    footer = _("Reading #{id} \u00b7 printed {time} by {app} {version}").format(
-        id=reading.id, time=printed_at, app=APP_NAME, version=__version__)
+    if reading.id < 0:  # issue 15: kept on this PC while the clinic database is down
+        footer = _("Reading kept on this PC (not yet in the clinic database) \u00b7 printed "
+                   "{time} by {app} {version}").format(time=printed_at, app=APP_NAME,
+                                                       version=__version__)
+    else:
+        footer = _("Reading #{id} \u00b7 printed {time} by {app} {version}").format(
+            id=reading.id, time=printed_at, app=APP_NAME, version=__version__)
     with_heat = summary.shows_heatmap and reading.heatmap_png is not None
     captions = (_("X-ray"), _("X-ray with the AI heatmap") if with_heat
                 else _("No heatmap: no finding to explain"))

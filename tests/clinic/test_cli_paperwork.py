@@ -23,6 +23,7 @@ from cxr_desktop.service.accounts import StaffSession
 from tests.core.media_factory import make_cd
 from tests.core.storage.contract_site_profiles import make_profile
 from tests.test_cli import json_lines, run_main, write_gray_png
+from tests.test_cli_report import run_cli
 from tests.ui.test_report_pdf import squash
 
 pytestmark = pytest.mark.filterwarnings("ignore:The referenced SOP Instance")
@@ -73,8 +74,8 @@ def test_the_paperwork_commands_on_a_clinic_server_with_staff_accounts(
                             "--note", "seen at the desk")
     assert code == 0 and "reviewed: Normal" in out
     pdf = tmp_path / "referral.pdf"
-    code, out, _ = run_main(capsys, "report", "1", "2", "--pdf", pdf)
-    assert code == 0 and "Saved the reports of 2 readings" in out
+    done = run_cli(app_home, "report", "1", "2", "--pdf", str(pdf))  # no display, own process
+    assert done.returncode == 0 and "Saved the reports of 2 readings" in done.stdout, done.stderr
     first_page = squash(pypdf.PdfReader(io.BytesIO(pdf.read_bytes())).pages[0].extract_text())
     assert squash("seen at the desk") in first_page and squash("Mobile X-ray unit 3") in first_page
     code, _, err = run_main(capsys, "summary", *days, "--csv", tmp_path / "month.csv")
@@ -121,8 +122,9 @@ def test_offline_imports_are_kept_with_their_facts_and_reports_wait_for_the_serv
         (queued,) = outbox.search()
         kept_facts = outbox.get(queued.id).dicom
     assert kept_facts is not None and kept_facts.patient_sex == "F"
-    code, _, err = run_main(capsys, "report", "1", "--pdf", tmp_path / "r.pdf")
-    assert code == 2 and "cannot be reached" in err and not (tmp_path / "r.pdf").exists()
+    done = run_cli(app_home, "report", "1", "--pdf", str(tmp_path / "r.pdf"))
+    assert done.returncode == 2 and "cannot be reached" in done.stderr
+    assert not (tmp_path / "r.pdf").exists()
     code, _, err = run_main(capsys, "summary")
     assert code == 2 and "cannot be reached" in err
 

@@ -12,6 +12,7 @@ from cxr_desktop.i18n import _
 def offline_notice(store: object, probe: bool = True) -> None:
     from cxr_desktop.service.sync import QueueingHistory, describe
 
+    store = getattr(store, "inner", store)  # a GuardedHistory's (signed in)
     if not isinstance(store, QueueingHistory):
         return
     if probe:

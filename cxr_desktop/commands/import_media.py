@@ -44,43 +44,55 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> 
 
 
 def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
-    from cxr_desktop.composition import load_classifier, open_store
-    from cxr_desktop.service.media_import import scan_media
+    import contextlib
+
+    from cxr_desktop.commands.staff import open_guarded
 
     remember_sensitive(str(args.path))
     if not args.path.exists():
         print_error(_("There is no folder or file at {path}.").format(path=args.path))
         return EXIT_ERROR
-    store = open_store() if args.save else None
+    # issue 15: each saved reading is a save of the person signed in (staff accounts on)
+    with open_guarded(notice=False) if args.save else contextlib.nullcontext() as store:
+        return _import(args, store)
+
+
+def _import(args: argparse.Namespace, store: Any) -> int:
+    from cxr_desktop.commands import clinic_notice
+    from cxr_desktop.commands.predict import site_calibration
+    from cxr_desktop.composition import load_classifier
+    from cxr_desktop.service.media_import import scan_media
+
     try:
+        plan = scan_media(args.path, store)
+    except (OSError, ValueError) as exc:
+        log.info("media not readable: %s", redact(str(exc)))
+        print_error(_("The DICOMDIR of this media could not be read."))
+        return EXIT_ERROR
+    classifier = load_classifier(args.model_dir, threads=args.threads)
+    service = ReadingService(classifier, store)
+    service.site = site_calibration(classifier, store)  # issue 12: the clinic's calibration
+    clinic_notice.site_calibration_notice(service.site)
+    failed = False
+    for item in plan.items:
+        if item.reason is not None:
+            _skipped(item.path, item.reason, item.known_reading, args.json)
+            continue
         try:
-            plan = scan_media(args.path, store)
-        except (OSError, ValueError) as exc:
-            log.info("media not readable: %s", redact(str(exc)))
-            print_error(_("The DICOMDIR of this media could not be read."))
-            return EXIT_ERROR
-        service = ReadingService(load_classifier(args.model_dir, threads=args.threads), store)
-        failed = False
-        for item in plan.items:
-            if item.reason is not None:
-                _skipped(item.path, item.reason, item.known_reading, args.json)
-                continue
-            try:
-                outcome = service.read_file(item.path, save=store is not None)
-            except CxrError as exc:
-                failed = True
-                log.info("could not read %s: %s", describe_file(item.path), redact(exc.detail))
-                _skipped(item.path, exc.message, None, args.json, error=True)
-                continue
-            _read(item.path, outcome, args.json)
-            failed = failed or outcome.save_error is not None
-        if not args.json:
-            count = len(plan.to_import)
-            print_line(ngettext("{count} of {total} image read.", "{count} of {total} images read.",
-                                count).format(count=count, total=len(plan.items)))
-    finally:
-        if store is not None:
-            store.close()
+            outcome = service.read_file(item.path, save=store is not None)
+        except CxrError as exc:
+            failed = True
+            log.info("could not read %s: %s", describe_file(item.path), redact(exc.detail))
+            _skipped(item.path, exc.message, None, args.json, error=True)
+            continue
+        _read(item.path, outcome, args.json)
+        failed = failed or outcome.save_error is not None
+    if not args.json:
+        count = len(plan.to_import)
+        print_line(ngettext("{count} of {total} image read.", "{count} of {total} images read.",
+                            count).format(count=count, total=len(plan.items)))
+    if store is not None:
+        clinic_notice.offline_notice(store, probe=False)  # kept on this PC, when offline
     return EXIT_ERROR if failed else EXIT_OK
 
 
@@ -111,7 +123,10 @@ def _read(path: str, outcome, as_json: bool) -> None:
         emit_json(obj)
         return
     result = one_line(ResultSummary.from_prediction(p))
-    if reading.id is not None:
+    if reading.id is not None and reading.id < 0:  # issue 15: queued for the clinic server
+        print_line(_("{file}: {result} [kept on this PC until the clinic database is back]")
+                   .format(file=path, result=result))
+    elif reading.id is not None:
         print_line(_("{file}: {result} [saved as #{id}]").format(file=path, result=result, id=reading.id))
     else:
         print_line(_("{file}: {result}").format(file=path, result=result))

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
     service = make_service(classifier, staff.guarded(store) if store is not None else None, guard)
     failed = save_failed = False
     try:
-        service.site = _site_calibration(classifier, store)  # issue 12
+        service.site = site_calibration(classifier, store)  # issue 12
         clinic_notice.site_calibration_notice(service.site)  # offline: as last known
         for name in files:
             start = time.perf_counter()
@@ -95,9 +95,10 @@ def run(args: argparse.Namespace, logging_setup: CliLogging) -> int:
     return EXIT_ERROR if failed or save_failed else EXIT_OK
 
 
-def _site_calibration(classifier: Any, store: Any) -> Any:
-    """The clinic's site calibration; without --save, a history that cannot be read (a newer
-    version's, a damaged one) does not stop the reading, and the user is told."""
+def site_calibration(classifier: Any, store: Any) -> Any:
+    """The clinic's site calibration (for predict, import and watch; offline: as last known,
+    and said); without --save, a history that cannot be read (a newer version's, a damaged
+    one) does not stop the reading, and the user is told."""
     from cxr_desktop.composition import site_calibration_for
     from cxr_desktop.service.site_calibration import SiteCalibration
 

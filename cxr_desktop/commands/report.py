@@ -50,21 +50,23 @@ def save_pdf(path: Path, pages: list, title: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cxr_desktop.composition import open_store
-    from cxr_desktop.service.report import build_report
+    from cxr_desktop.commands.staff import open_guarded
+    from cxr_desktop.service.report import build_report, record_reports
 
     clinic = clinic_from(args)
-    with open_store() as store:
+    with open_guarded() as store:  # issue 15: signed in when staff accounts are on
         readings = [(reading_id, store.get(reading_id)) for reading_id in dict.fromkeys(args.ids)]
-    missing = [str(reading_id) for reading_id, reading in readings if reading is None]
-    if missing:
-        print_error(ngettext("Reading {ids} is not in the history; nothing was written.",
-                             "Readings {ids} are not in the history; nothing was written.",
-                             len(missing)).format(ids=", ".join(missing)))
-        return EXIT_ERROR
-    pages = [build_report(reading, clinic) for _id, reading in readings if reading is not None]
-    if not save_pdf(args.pdf, pages, _("Chest X-ray: AI second opinion")):
-        return EXIT_ERROR
+        missing = [str(reading_id) for reading_id, reading in readings if reading is None]
+        if missing:
+            print_error(ngettext("Reading {ids} is not in the history; nothing was written.",
+                                 "Readings {ids} are not in the history; nothing was written.",
+                                 len(missing)).format(ids=", ".join(missing)))
+            return EXIT_ERROR
+        found = [reading for _id, reading in readings if reading is not None]
+        pages = [build_report(reading, clinic) for reading in found]
+        if not save_pdf(args.pdf, pages, _("Chest X-ray: AI second opinion")):
+            return EXIT_ERROR
+        record_reports(store, found, "PDF")  # issue 15: in the audit trail
     print_line(ngettext("Saved the report of {count} reading to {file}",
                         "Saved the reports of {count} readings to {file}",
                         len(pages)).format(count=len(pages), file=args.pdf))

@@ -4,9 +4,11 @@ the history is used as before."""
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import sys
+from collections.abc import Iterator
 
 from cxr_desktop.core.errors import PermissionDeniedError
 from cxr_desktop.core.storage import HistoryStore
@@ -33,3 +35,17 @@ def guarded(store: HistoryStore) -> GuardedHistory:
         pin = os.environ.get(PIN_ENV) or ask(_("PIN or password: "))
         session.sign_in(name, pin)
     return GuardedHistory(session)
+
+
+@contextlib.contextmanager
+def open_guarded(notice: bool = True) -> Iterator[GuardedHistory]:
+    """The history for a command, guarded, closed at the end (issue 11's commands: report,
+    summary, import, watch). ``notice``: on a clinic server, first say whether it works offline
+    (commands that save say it at the end instead, with what they kept)."""
+    from cxr_desktop.commands import clinic_notice
+    from cxr_desktop.commands.history_backups import open_cli_store
+
+    with open_cli_store() as opened:
+        if notice:
+            clinic_notice.offline_notice(opened)
+        yield guarded(opened)

@@ -40,21 +40,30 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> 
 
 
 def run(args: argparse.Namespace) -> int:
-    from cxr_desktop.composition import open_store
-    from cxr_desktop.service.summary import (
-        count_rows,
-        period_text,
-        summarize,
-        summary_pages,
-        write_summary_csv,
-    )
+    from cxr_desktop.commands.staff import open_guarded
+    from cxr_desktop.service.summary import record_summary, summarize
 
     if args.last < args.first:
         print_error(_("The last day comes before the first day."))
         return EXIT_ERROR
-    clinic = clinic_from(args)
-    with open_store() as store:
+    with open_guarded() as store:  # issue 15: a supervisor's when staff accounts are on
         summary = summarize(store, args.first, args.last)
+        outcome, how = _write(args, summary)
+        record_summary(store, summary, ", ".join(how))  # what left the app, in the audit trail
+    return outcome
+
+
+def _write(args: argparse.Namespace, summary: Any) -> tuple[int, list[str]]:
+    """Print the summary and save the files asked for: (exit status, what was written)."""
+    from cxr_desktop.service.summary import (
+        count_rows,
+        period_text,
+        summary_pages,
+        write_summary_csv,
+    )
+
+    clinic = clinic_from(args)
+    how = ["shown"]
     print_line(period_text(summary))
     for label, value in count_rows(summary):
         print_line(_("{label}: {value}").format(label=label, value=value))
@@ -64,10 +73,12 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             print_error(_("The CSV file could not be written ({reason}).").format(
                 reason=exc.strerror or type(exc).__name__))
-            return EXIT_ERROR
+            return EXIT_ERROR, how
+        how.append("CSV")
         print_line(_("Saved the summary to {file}").format(file=args.csv))
     if args.pdf is not None:
         if not save_pdf(args.pdf, summary_pages(summary, clinic), period_text(summary)):
-            return EXIT_ERROR
+            return EXIT_ERROR, how
+        how.append("PDF")
         print_line(_("Saved the summary to {file}").format(file=args.pdf))
-    return EXIT_OK
+    return EXIT_OK, how

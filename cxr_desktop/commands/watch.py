@@ -42,7 +42,10 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, positive_int: Any) -> 
 
 def run(args: argparse.Namespace) -> int:
     from cxr_desktop import paths
-    from cxr_desktop.composition import load_classifier, open_store
+    from cxr_desktop.commands import clinic_notice
+    from cxr_desktop.commands.predict import site_calibration
+    from cxr_desktop.commands.staff import open_guarded
+    from cxr_desktop.composition import load_classifier
     from cxr_desktop.private_files import make_private_dir
     from cxr_desktop.service.reading import ReadingService
     from cxr_desktop.service.watch_folder import JOURNAL_NAME, FolderWatcher, Journal
@@ -53,21 +56,34 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     make_private_dir(paths.data_dir())
     classifier = load_classifier(args.model_dir)
-    with open_store() as store:
+    # issue 15: each reading is a save of the person signed in when staff accounts are on
+    with open_guarded(notice=False) as store:
+        service = ReadingService(classifier, store)
+        service.site = site_calibration(classifier, store)  # issue 12: the clinic's calibration
+        clinic_notice.site_calibration_notice(service.site)
         watcher = FolderWatcher(args.folder, Journal(paths.data_dir() / JOURNAL_NAME),
-                                ReadingService(classifier, store), store, settle_s=args.settle)
+                                service, store, settle_s=args.settle)
         print_line(_("Watching {folder} (Ctrl+C stops).").format(folder=args.folder))
         quiet_since = time.monotonic()
-        while True:
-            events = watcher.poll()
-            for event in events:
-                if event.state == "done":
-                    print_line(_("{file}: saved as #{id}").format(file=event.path, id=event.reading_id))
-                else:
-                    print_line(_("{file}: skipped: {reason}").format(file=event.path,
-                                                                     reason=event.reason))
-            if events:
-                quiet_since = time.monotonic()
-            elif args.once and time.monotonic() - quiet_since > args.settle + args.interval:
-                return EXIT_OK
-            time.sleep(args.interval)
+        try:
+            while True:
+                events = watcher.poll()
+                for event in events:
+                    _print(event)
+                if events:
+                    quiet_since = time.monotonic()
+                elif args.once and time.monotonic() - quiet_since > args.settle + args.interval:
+                    return EXIT_OK
+                time.sleep(args.interval)
+        finally:
+            clinic_notice.offline_notice(store, probe=False)  # what is kept on this PC, if so
+
+
+def _print(event) -> None:
+    if event.state == "done" and event.reading_id is not None and event.reading_id < 0:
+        print_line(_("{file}: kept on this PC until the clinic database is back").format(
+            file=event.path))  # issue 15: queued for the clinic server
+    elif event.state == "done":
+        print_line(_("{file}: saved as #{id}").format(file=event.path, id=event.reading_id))
+    else:
+        print_line(_("{file}: skipped: {reason}").format(file=event.path, reason=event.reason))

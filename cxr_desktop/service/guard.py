@@ -4,7 +4,12 @@ trail: each view of a reading, save, review, patient correction, deletion and ex
 (issue 12) each site calibration fitted, signed off or rolled back and each quality view; the
 use cases made of several calls (a fit, the quality figures) ask ``authorize`` first. Reading
 which site calibration is in use is everyone's: every new reading needs it. With accounts off
-it only passes calls through."""
+it only passes calls through.
+
+Issue 11: a reading imported from media or a watched folder is a save (``add``), a review from
+the worklist or the command line a review; a reading's report (PDF or printed) needs the right
+to read it and is recorded as ``report`` (``service.report.record_reports``); the period summary
+lists every patient referred in a period, so it is an export (``service.summary``)."""
 
 from __future__ import annotations
 
@@ -175,6 +180,23 @@ class GuardedHistory:
                             f"by {undone.rolled_back_by}")
         return undone
 
+    # -- issue 11: an image read before, the worklist: lists, like search (views are recorded
+    # when a reading is opened; reports and summaries by ``authorize`` in their use cases) ------
+
+    def find_same_image(self, *, file_sha256: str | None = None,
+                        sop_instance_uid: str | None = None) -> list[Reading]:
+        self.session.require(READ)
+        return self.inner.find_same_image(file_sha256=file_sha256,
+                                          sop_instance_uid=sop_instance_uid)
+
+    def to_review(self, limit: int = 100, offset: int = 0) -> list[Reading]:
+        self.session.require(READ)
+        return self.inner.to_review(limit, offset)
+
+    def count_to_review(self) -> int:
+        self.session.require(READ)
+        return self.inner.count_to_review()
+
     # -- issue 14: safeguards. Problems and checks are for everyone; a backup copies every
     # patient (an export), restoring replaces the history (like deleting): a supervisor's.
 
@@ -202,10 +224,18 @@ class GuardedHistory:
         return aside
 
 
-def authorize(store: object, permission: str, action: str, detail: str = "") -> None:
-    """For a use case made of several calls (fitting a site calibration, the quality figures):
-    the person signed in must have ``permission`` (PermissionDeniedError, recorded, if not), and
-    the use is recorded as ``action``. A store without a guard (accounts are not in play) passes."""
+def authorize(store: object, permission: str, action: str, detail: str = "",
+              reading_id: int | None = None, reading_uid: str | None = None) -> None:
+    """For a use case made of several calls (fitting a site calibration, the quality figures,
+    issue 11's reports and summaries): the person signed in must have ``permission``
+    (PermissionDeniedError, recorded, if not), and the use is recorded as ``action``. A store
+    without a guard (accounts are not in play) passes."""
+    if isinstance(store, GuardedHistory):
+        store.session.require(permission, reading_id)
+        store.session.record(action, reading_id, reading_uid, detail)
+
+
+def require(store: object, permission: str) -> None:
+    """Only the check of ``authorize`` (before a use case that is recorded once it is done)."""
     if isinstance(store, GuardedHistory):
         store.session.require(permission)
-        store.session.record(action, detail=detail)

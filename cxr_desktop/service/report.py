@@ -116,6 +116,18 @@ def _flags(reading: Reading, words_finding: str) -> list[tuple[str, str]]:
             (_("Not a chest X-ray"), not_xray)]
 
 
+def record_reports(store: object, readings: list[Reading], how: str) -> None:
+    """Issue 15's audit trail: each report made (``how``: "PDF", "printed") is a ``report``
+    event of its reading. A report needs only the right to read the reading (checked when it was
+    fetched): it is that patient's paper for a referral, which the health worker who refers
+    makes; a supervisor finds every one in the audit trail."""
+    from cxr_desktop.service.accounts import READ
+    from cxr_desktop.service.guard import authorize
+
+    for reading in readings:
+        authorize(store, READ, "report", f"report ({how})", reading.id, reading.uid)
+
+
 def build_report(reading: Reading, clinic: ClinicInfo, printed: datetime | None = None) -> ReportPage:
     """The page for one stored reading (it must have an id)."""
     if reading.id is None:
@@ -138,8 +150,13 @@ def build_report(reading: Reading, clinic: ClinicInfo, printed: datetime | None 
     model = [(_("AI model"), f"{reading.model_name} {reading.model_version}"),
              (_("Model SHA-256"), reading.model_sha256)]
     printed_at = format_datetime(printed or datetime.now(timezone.utc), "medium")
-    footer = _("Reading #{id} \u00b7 printed {time} by {app} {version}").format(
-        id=reading.id, time=printed_at, app=APP_NAME, version=__version__)
+    if reading.id < 0:  # issue 15: kept on this PC while the clinic database is down
+        footer = _("Reading kept on this PC (not yet in the clinic database) \u00b7 printed "
+                   "{time} by {app} {version}").format(time=printed_at, app=APP_NAME,
+                                                       version=__version__)
+    else:
+        footer = _("Reading #{id} \u00b7 printed {time} by {app} {version}").format(
+            id=reading.id, time=printed_at, app=APP_NAME, version=__version__)
     with_heat = summary.shows_heatmap and reading.heatmap_png is not None
     captions = (_("X-ray"), _("X-ray with the AI heatmap") if with_heat
                 else _("No heatmap: no finding to explain"))

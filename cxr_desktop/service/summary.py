@@ -19,7 +19,9 @@ from cxr_desktop.core.storage.csv_export import csv_cell
 from cxr_desktop.core.types import OOD_LABEL, Reading
 from cxr_desktop.i18n import _, format_date, format_datetime, format_percent
 from cxr_desktop.private_files import write_private
+from cxr_desktop.service.accounts import EXPORT
 from cxr_desktop.service.clinic import ClinicInfo
+from cxr_desktop.service.guard import authorize, require
 from cxr_desktop.service.wording import ResultSummary, one_line
 
 ROWS_FIRST_PAGE = 22
@@ -77,13 +79,23 @@ def day_bounds(first: date, last: date) -> tuple[str, str]:
 
 
 def summarize(store: HistoryStore, first: date, last: date) -> PeriodSummary:
-    """Every reading made between ``first`` and ``last`` (local days, both included)."""
+    """Every reading made between ``first`` and ``last`` (local days, both included). With
+    staff accounts on it is a supervisor's (the export permission): it counts every reading of
+    the period and lists each referred patient by name, like an export of the history."""
+    require(store, EXPORT)
     date_from, date_to = day_bounds(first, last)
     summary = PeriodSummary(first, last)
     for reading in store.iter_readings(ReadingQuery(date_from=date_from, date_to=date_to,
                                                     descending=False)):
         summary.add(reading)
     return summary
+
+
+def record_summary(store: object, s: PeriodSummary, how: str) -> None:
+    """The summary has left the app (``how``: "PDF", "CSV", "printed", "shown"): an ``export``
+    in the audit trail."""
+    authorize(store, EXPORT, "export", f"period summary {s.first_day} to {s.last_day} "
+              f"(readings: {s.total}, referred: {s.referred}): {how}")
 
 
 def period_text(s: PeriodSummary) -> str:

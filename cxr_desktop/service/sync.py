@@ -13,6 +13,9 @@ a local queue (an outbox: a SQLite history on this PC) in front of it.
   events made offline are kept there too and sent with the readings.
 * Issue 12: the site calibration in use is the server's, as last known on this PC while it is
   down; signing one off or rolling it back needs the server (``sync_site_profiles``).
+* Issue 11: a reading's DICOM facts are kept and sent with it; the worklist and the search for
+  an image read before cover the server and this PC's queue, offline the queue only
+  (``sync_paperwork``).
 
 ``status()`` is in memory (no database call): the window and the CLI say they work offline.
 """
@@ -39,6 +42,7 @@ from cxr_desktop.core.types import Reading
 from cxr_desktop.i18n import _
 from cxr_desktop.service.outbox_ids import QueueIds
 from cxr_desktop.service.site_profile_cache import SiteProfileCache
+from cxr_desktop.service.sync_paperwork import ClinicPaperwork
 from cxr_desktop.service.sync_site_profiles import ClinicSiteProfiles
 
 log = logging.getLogger(__name__)
@@ -56,7 +60,7 @@ class SyncStatus:
     last_error: str | None = None  # the reason, for people
 
 
-class QueueingHistory(ClinicSiteProfiles):
+class QueueingHistory(ClinicSiteProfiles, ClinicPaperwork):
     """A ``HistoryStore``: the server, with ``outbox`` taking new readings while it is down.
     ``site_profile_path``: where the site calibration last known is kept (None: in memory)."""
 

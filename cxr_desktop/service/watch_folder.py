@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxr_desktop.core.errors import CxrError
+from cxr_desktop.core.errors import CxrError, PermissionDeniedError
 from cxr_desktop.core.storage import HistoryStore
 from cxr_desktop.privacy import describe_file, redact
 from cxr_desktop.private_files import open_private
@@ -151,6 +151,9 @@ class FolderWatcher:
             return WatchEvent(path, "skipped", known[0].id, reason="already in the history")
         try:
             outcome = self.service.read_file(path, save=True)
+        except PermissionDeniedError as exc:  # signed out meanwhile: read once signed in again
+            self._seen.pop(path, None)
+            return WatchEvent(path, "failed", reason=exc.message)
         except CxrError as exc:
             log.info("watched folder: %s not read: %s", describe_file(path), redact(exc.detail))
             self.journal.record(key, "skipped", sha256=sha, reason=exc.message)

@@ -16,7 +16,7 @@ from cxr_desktop.core.errors import StorageError
 from cxr_desktop.core.types import Reading
 from cxr_desktop.i18n import _, ngettext
 from cxr_desktop.service.clinic import load_clinic
-from cxr_desktop.service.report import ReportPage, build_report
+from cxr_desktop.service.report import ReportPage, build_report, record_reports
 from cxr_desktop.ui import dialogs
 from cxr_desktop.ui.history_ops import HistoryOps
 from cxr_desktop.ui.settings import AppSettings
@@ -45,7 +45,7 @@ class ReportActions(QObject):
 
     # -- readings -> pages ------------------------------------------------------------------
 
-    def _fetch(self, ids: list[int], then: Callable[[list[ReportPage]], None]) -> None:
+    def _fetch(self, ids: list[int], then: Callable[[list[ReportPage], list[Reading]], None]) -> None:
         if not self.ops.available or not ids:
             dialogs.show_error(self.window, _("No report"),
                                _("Open or select a reading saved in the history first."))
@@ -60,7 +60,7 @@ class ReportActions(QObject):
 
         def done(readings: list[Reading]) -> None:
             clinic = load_clinic()
-            then([build_report(r, clinic) for r in readings])
+            then([build_report(r, clinic) for r in readings], readings)
 
         self.ops.long_read(work, done, lambda exc: dialogs.show_error(
             self.window, _("No report"), dialogs.error_text(exc)))
@@ -73,13 +73,14 @@ class ReportActions(QObject):
         """The system's print dialog, then the reports of ``ids``."""
         self._fetch(ids, self._print_pages)
 
-    def _save_pages(self, pages: list[ReportPage]) -> None:
+    def _save_pages(self, pages: list[ReportPage], readings: list[Reading]) -> None:
         name = f"cxr-report-{pages[0].reading_id}.pdf" if len(pages) == 1 else "cxr-reports.pdf"
         start = str(Path(self.settings.last_dir or Path.home()) / name)
         path = ask_pdf_path(self.window, _("Save the report as PDF"), start)
-        if path:
-            self.write(path, pages, ngettext("Saved the report to {file}.",
-                                             "Saved {count} reports to {file}.", len(pages)))
+        if path and self.write(path, pages, ngettext("Saved the report to {file}.",
+                                                     "Saved {count} reports to {file}.",
+                                                     len(pages))):
+            self.record(lambda store: record_reports(store, readings, "PDF"))
 
     def write(self, path: str, pages: list, done_text: str) -> bool:
         from cxr_desktop.ui.report_pdf import write_pdf
@@ -96,8 +97,14 @@ class ReportActions(QObject):
         self.saved.emit(path)
         return True
 
-    def _print_pages(self, pages: list) -> None:
-        print_pages_with_dialog(self.window, pages)
+    def _print_pages(self, pages: list, readings: list[Reading]) -> None:
+        if print_pages_with_dialog(self.window, pages):
+            self.record(lambda store: record_reports(store, readings, "printed"))
+
+    def record(self, work: Callable[[object], None]) -> None:
+        """Issue 15: what left the app goes into the audit trail (on the write lane)."""
+        self.ops.write(work, None, lambda exc: log.warning("report not recorded in the audit "
+                                                           "trail: %s", type(exc).__name__))
 
 
 def print_pages_with_dialog(parent: QWidget, pages: list) -> bool:

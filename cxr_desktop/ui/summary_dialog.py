@@ -26,6 +26,7 @@ from cxr_desktop.service.summary import (
     PeriodSummary,
     count_rows,
     period_text,
+    record_summary,
     referred_cells,
     summarize,
     summary_pages,
@@ -73,8 +74,7 @@ class SummaryDialog(QDialog):
             button.setEnabled(False)
         self.pdf_button.clicked.connect(self.save_pdf)
         self.csv_button.clicked.connect(self.save_csv)
-        self.print_button.clicked.connect(
-            lambda: self.summary and print_pages_with_dialog(self, self._pages()))
+        self.print_button.clicked.connect(self.print_summary)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.refresh()
@@ -106,6 +106,15 @@ class SummaryDialog(QDialog):
         for button in (self.pdf_button, self.csv_button, self.print_button):
             button.setEnabled(True)
 
+    def print_summary(self) -> None:
+        if self.summary is not None and print_pages_with_dialog(self, self._pages()):
+            self._recorded("printed")
+
+    def _recorded(self, how: str) -> None:
+        """Issue 15: the summary left the app, an export in the audit trail."""
+        summary = self.summary
+        self._reports.record(lambda store: record_summary(store, summary, how))
+
     def _pages(self) -> list:
         assert self.summary is not None
         return summary_pages(self.summary, load_clinic())
@@ -118,8 +127,8 @@ class SummaryDialog(QDialog):
         if self.summary is None:
             return
         path = ask_pdf_path(self, _("Save the summary as PDF"), self._name("pdf"))
-        if path:
-            self._reports.write(path, self._pages(), _("Saved the summary to {file}."))
+        if path and self._reports.write(path, self._pages(), _("Saved the summary to {file}.")):
+            self._recorded("PDF")
 
     def save_csv(self) -> None:
         if self.summary is None:
@@ -138,3 +147,4 @@ class SummaryDialog(QDialog):
                 reason=exc.strerror or type(exc).__name__))
             return
         self._reports.status.emit(_("Saved the summary to {file}.").format(file=Path(path).name))
+        self._recorded("CSV")

@@ -66,8 +66,9 @@ class WatchedFolder(QObject):
             self.timer.stop()
 
     def look(self) -> None:
-        if self._busy or not self.folder:
-            return
+        clinic = getattr(self.window, "clinic", None)
+        if self._busy or not self.folder or getattr(clinic, "locked", False):
+            return  # issue 15: while locked nobody is signed in to save; read once signed in
         self._busy = True
         self.window.ops.write(self._poll, self._looked, self._failed)
 

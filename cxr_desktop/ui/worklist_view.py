@@ -28,6 +28,12 @@ LIMIT = 500  # rows listed; the count says how many there are in all
 HEADERS = ("", N_("Why"), N_("Date"), N_("Patient ID"), N_("Name"), N_("AI result"))
 
 
+def covers_server(store: object) -> bool:
+    """False when a clinic server could not be reached: the list is this PC's queue only."""
+    covers = getattr(store, "covers_server", None)
+    return bool(covers()) if callable(covers) else True
+
+
 def why_text(reading: Reading) -> str:
     if reading.out_of_distribution:
         return _("Not a chest X-ray")
@@ -132,15 +138,22 @@ class WorklistView(QWidget):
         if not self._ops.available:
             self.count_label.setText(_("The history is not available."))
             return
-        self._ops.query(lambda store: (store.count_to_review(), store.to_review(limit=LIMIT)),
+        self._ops.query(lambda store: (store.count_to_review(), store.to_review(limit=LIMIT),
+                                       covers_server(store)),
                         self._loaded, lambda exc: self.count_label.setText(str(exc)),
                         key="worklist")
 
-    def _loaded(self, result: tuple[int, list[Reading]]) -> None:
+    def _loaded(self, result: tuple[int, list[Reading], bool]) -> None:
         selected = self.selected_id()
-        self.total, self.readings = result
+        self.total, self.readings, complete = result
         self.model.set_readings(self.readings)
-        if self.total > len(self.readings):
+        if not complete:  # issue 15: a clinic server that cannot be reached
+            text = ngettext("Working offline: {count} reading kept on this PC to review. The "
+                            "clinic database's readings are listed again when it is back.",
+                            "Working offline: {count} readings kept on this PC to review. The "
+                            "clinic database's readings are listed again when it is back.",
+                            self.total).format(count=self.total)
+        elif self.total > len(self.readings):
             text = _("{count} readings to review; the first {shown} are listed.").format(
                 count=self.total, shown=len(self.readings))
         else:

@@ -6,7 +6,9 @@
 --                   (cxr-desktop history migrate --to postgresql://cxr_owner@...). Not for PCs.
 --   cxr_clinic_app  NOLOGIN group: what a PC may do. Granted by the migrations themselves:
 --                   readings and images read/write, accounts read/write, audit SELECT and
---                   INSERT only (no UPDATE, DELETE or TRUNCATE: the trail is append-only).
+--                   INSERT only (no UPDATE, DELETE or TRUNCATE: the trail is append-only),
+--                   site calibrations added and rolled back only, a reading's DICOM facts
+--                   SELECT and INSERT only (written once with the reading, gone with it).
 --   cxr_app         the login the PCs use, a member of cxr_clinic_app and nothing else.
 \set ON_ERROR_STOP on
 

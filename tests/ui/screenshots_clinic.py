@@ -5,6 +5,7 @@ its run (same app, same X server), at 1366x768 and 1024x768:
                             reading kept on this PC, the indicator in the status bar, and the
                             notice that readings use the site calibration as last known from
                             the server (issue 12)
+  clinic_offline_worklist_* the same window's worklist: the readings kept on this PC (issue 11)
   clinic_database_*         Settings > Shared clinic database
   clinic_sign_in_*          the sign-in dialog with staff accounts on
   clinic_audit_*            History > Audit trail as a supervisor sees it
@@ -66,6 +67,11 @@ def shoot_clinic(app, out: Path, model_dir: Path, sample: Path) -> None:
         for width, height in SIZES:
             window.resize(width, height)
             save(window, f"clinic_offline_{width}x{height}")
+        window.paperwork.show_worklist()  # issue 11: the worklist lists this PC's queue only
+        wait(lambda: window.paperwork.worklist.total == 1, 10)
+        for width, height in SIZES:
+            window.resize(width, height)
+            save(window, f"clinic_offline_worklist_{width}x{height}")
         dialog = ClinicDatabaseDialog(window.runner, window)
         dialog.enabled.setChecked(True)
         dialog.host.setText("cxr-server.local")

@@ -3,7 +3,10 @@ CXR_DESKTOP_HOME (the X-ray room and the clinician's office) share one PostgreSQ
 the test starts. Staff sign in; a reading saved in the X-ray room is reviewed in the office; a
 review made on the stale copy is refused and the newer one shown; the server is stopped in the
 middle of the day and started again: the readings made meanwhile are kept in the room and sent,
-nothing lost or doubled; a health worker cannot delete; the audit trail shows every step."""
+nothing lost or doubled; a health worker cannot delete; the audit trail shows every step.
+
+Issue 11: the office finds the room's reading in its worklist and reviews it in the Review
+dialog (the review session) while the room has the same reading open in its own."""
 
 from __future__ import annotations
 
@@ -47,13 +50,9 @@ def sign_in(qtbot, window, name: str, pin: str) -> None:
     settle(qtbot, window.history_view)
 
 
-def review_with(monkeypatch, note: str, label: str) -> None:
-    def fake(dialog: ReviewDialog) -> int:
-        dialog.note_edit.setPlainText(note)
-        dialog.label_combo.setCurrentIndex(dialog.label_combo.findData(label))
-        return ReviewDialog.DialogCode.Accepted
-
-    monkeypatch.setattr(ReviewDialog, "exec", fake)
+def fill(dialog: ReviewDialog, note: str, label: str) -> None:
+    dialog.note_edit.setPlainText(note)
+    dialog.label_combo.setCurrentIndex(dialog.label_combo.findData(label))
 
 
 def test_a_day_at_the_clinic(qtbot, monkeypatch, tmp_path: Path, day_server, tiny_model_dir: Path,
@@ -79,22 +78,37 @@ def test_a_day_at_the_clinic(qtbot, monkeypatch, tmp_path: Path, day_server, tin
         first = room.current_reading
         assert first.id == 1 and first.uid
 
-        # 2. the office sees it and reviews it
+        # 2. the room opens the Review dialog on its reading (version 1); while it is open, the
+        # office finds the reading in its worklist and reviews it there (version 2)
+        office.paperwork.worklist.refresh()
+        qtbot.waitUntil(lambda: [r.id for r in office.paperwork.worklist.readings] == [1],
+                        timeout=RESULT_TIMEOUT_MS)
+        looked_at: list[tuple[str, int]] = []
+
+        def review(dialog: ReviewDialog) -> int:
+            if dialog.parent() is office.history_view:
+                looked_at.append(("office", dialog.reading.version))
+                fill(dialog, "Refer for PCR test", "COVID-19")
+                return ReviewDialog.DialogCode.Accepted
+            looked_at.append(("room", dialog.reading.version))
+            office.paperwork.worklist.review_row(0)
+            qtbot.waitUntil(lambda: office.history_view.model._rows[0].version == 2,
+                            timeout=RESULT_TIMEOUT_MS)
+            fill(dialog, "Looks normal to me", "Normal")
+            return ReviewDialog.DialogCode.Accepted
+
+        monkeypatch.setattr(ReviewDialog, "exec", review)
         office.history_view.refresh()
         settle(qtbot, office.history_view)
-        assert [r.id for r in office.history_view.model._rows] == [1]
-        review_with(monkeypatch, "Refer for PCR test", "COVID-19")
-        office.history_view.review(1)
-        qtbot.waitUntil(lambda: office.history_view.model._rows[0].version == 2,
-                        timeout=RESULT_TIMEOUT_MS)
+        room.history_view.review(1)
 
-        # 3. the room reviews its stale copy (version 1): refused, the office's review shown
-        review_with(monkeypatch, "Looks normal to me", "Normal")
-        room.history_view._ask_review(first)
+        # 3. the room saves what it typed on version 1: refused, the office's review shown
         qtbot.waitUntil(lambda: any("Someone else reviewed" in t for t in dialogs_log.texts()),
                         timeout=RESULT_TIMEOUT_MS)
+        assert looked_at == [("room", 1), ("office", 1)]
         qtbot.waitUntil(lambda: room.current_reading.note == "Refer for PCR test",
                         timeout=RESULT_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: office.paperwork.worklist.total == 0, timeout=RESULT_TIMEOUT_MS)
 
         # 4. the server stops in the middle of the day; the room goes on working
         day_server.stop()
@@ -110,6 +124,13 @@ def test_a_day_at_the_clinic(qtbot, monkeypatch, tmp_path: Path, day_server, tin
         assert "will be sent when it is back" in room.clinic.offline_label.toolTip()
         qtbot.waitUntil(lambda: "Kept on this PC" in room.prediction_panel.details.text(),
                         timeout=RESULT_TIMEOUT_MS)
+        # issue 11: offline, the room's worklist lists the readings kept there, and says so
+        worklist = room.paperwork.worklist
+        worklist.refresh()
+        qtbot.waitUntil(lambda: worklist.total == 2, timeout=RESULT_TIMEOUT_MS)
+        assert [r.id < 0 for r in worklist.readings] == [True, True]
+        assert [r.out_of_distribution for r in worklist.readings] == [False, True]  # referred first
+        assert worklist.count_label.text().startswith("Working offline: 2 readings kept on this PC")
 
         # 5. the server is back: the room sends what it kept, each reading once
         day_server.start()
@@ -117,6 +138,10 @@ def test_a_day_at_the_clinic(qtbot, monkeypatch, tmp_path: Path, day_server, tin
                         timeout=40_000)
         room.clinic.tick()
         assert not room.clinic.offline_label.isVisible()
+        worklist.refresh()  # the server's list again: the readings sent, by their server ids
+        qtbot.waitUntil(lambda: worklist.total == 2 and all(r.id > 0 for r in worklist.readings),
+                        timeout=RESULT_TIMEOUT_MS)
+        assert worklist.count_label.text() == "2 readings to review"
         with PostgresHistory(url) as server:
             stored = server.search(server_query())
             assert len(stored) == 3 and len({r.uid for r in stored}) == 3

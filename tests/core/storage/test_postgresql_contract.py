@@ -23,6 +23,7 @@ def store(open_store):
 
 
 from tests.core.storage.contract_clinic import *  # noqa: E402,F403 - issue 15
+from tests.core.storage.contract_paperwork import *  # noqa: E402,F403 - issue 11
 from tests.core.storage.contract_site_profiles import *  # noqa: E402,F403 - issue 12
 
 

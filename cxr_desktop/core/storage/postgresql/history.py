@@ -14,6 +14,7 @@ readings meanwhile is the local queue's work (``service.sync``).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from cxr_desktop.core.site_profile import SiteProfile
 from cxr_desktop.core.storage.accounts import Account
 from cxr_desktop.core.storage.audit import AuditEvent, AuditQuery
 from cxr_desktop.core.storage.csv_export import write_readings_csv
-from cxr_desktop.core.storage.postgresql import clinic, schema, site_profiles, sql
+from cxr_desktop.core.storage.postgresql import clinic, dicom_facts, schema, site_profiles, sql
 from cxr_desktop.core.storage.postgresql.address import parse_address
 from cxr_desktop.core.storage.postgresql.connection import connect, usable
 from cxr_desktop.core.storage.postgresql.errors import is_unreachable, storage_error
@@ -191,6 +192,7 @@ class PostgresHistory:
                 "INSERT INTO reading_images (reading_id, thumbnail_png, preview_png, heatmap_png)"
                 " VALUES (%s, %s, %s, %s)",
                 (row[0], reading.thumbnail_png, reading.preview_png, reading.heatmap_png))
+            dicom_facts.insert_facts(cur, row[0], reading.dicom)  # issue 11
             return int(row[0])
 
         new_id = self._write(work)
@@ -206,7 +208,8 @@ class PostgresHistory:
             row = cur.fetchone()
             if row is None:
                 return None
-            return row_to_reading(row[:-3], row[-3:])
+            facts = dicom_facts.load_facts(cur, reading_id)  # issue 11
+            return dataclasses.replace(row_to_reading(row[:-3], row[-3:]), dicom=facts)
 
         return self._read(work)
 
@@ -413,3 +416,17 @@ class PostgresHistory:
 
     def restore(self, backup: BackupInfo | Path | str) -> BackupInfo:
         raise BackupError(_(SERVER_BACKUPS), detail="restore of a clinic server from a PC")
+
+    # -- issue 11: an image read before (on any PC), the worklist (postgresql/dicom_facts.py) --
+
+    def find_same_image(
+        self, *, file_sha256: str | None = None, sop_instance_uid: str | None = None
+    ) -> list[Reading]:
+        return self._read(lambda cur: dicom_facts.find_same_image(cur, file_sha256,
+                                                                  sop_instance_uid))
+
+    def to_review(self, limit: int = 100, offset: int = 0) -> list[Reading]:
+        return self._read(lambda cur: dicom_facts.to_review(cur, limit, offset))
+
+    def count_to_review(self) -> int:
+        return self._read(dicom_facts.count_to_review)

@@ -117,6 +117,30 @@ ALTER TABLE readings ADD COLUMN site_profile_id BIGINT;
 ALTER TABLE readings ADD COLUMN model_probabilities JSON
 """
 
+#: Issue 11, the twin of SQLite's ``_v5_dicom_facts``: what a DICOM file said (patient age/sex/
+#: birth date, study date, the UIDs, institution, X-ray unit, view), one row per DICOM reading,
+#: the SOP Instance UID indexed to find an image read before on any PC, and the worklist's
+#: readings without a confirmed finding indexed. Readings stored earlier keep no facts (their
+#: files are not read again): nothing stored is changed.
+V5_DICOM_FACTS = """
+CREATE TABLE reading_dicom (
+    reading_id BIGINT PRIMARY KEY REFERENCES readings(id) ON DELETE CASCADE,
+    patient_age TEXT,
+    patient_sex TEXT,
+    patient_birth_date TEXT,
+    study_date TEXT,
+    study_instance_uid TEXT,
+    series_instance_uid TEXT,
+    sop_instance_uid TEXT,
+    institution TEXT,
+    equipment_manufacturer TEXT,
+    equipment_model TEXT,
+    view_position TEXT
+);
+CREATE INDEX reading_dicom_sop_instance_uid ON reading_dicom(sop_instance_uid);
+CREATE INDEX readings_unconfirmed ON readings(created_utc) WHERE confirmed_label IS NULL
+"""
+
 #: What the PCs' role may do: readings and images fully (delete is a supervisor's, checked by
 #: the app), accounts read and written (the app hashes passwords), audit only read and added.
 GRANTS = (
@@ -128,12 +152,15 @@ GRANTS = (
     # issue 12: profiles are added and rolled back (two columns stamped), never edited or deleted
     "GRANT SELECT, INSERT ON site_profiles TO {role}",
     "GRANT UPDATE (rolled_back_utc, rolled_back_by) ON site_profiles TO {role}",
+    # issue 11: a reading's DICOM facts are written with it and never changed; they go with
+    # their reading (ON DELETE CASCADE runs as the table's owner), so no UPDATE or DELETE
+    "GRANT SELECT, INSERT ON reading_dicom TO {role}",
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
 )
 
 Migration = str | Callable[[object], None]
 #: Entry i brings the database from version i to i + 1.
-MIGRATIONS: list[Migration] = [V1, V2, V5_CLINIC_NETWORK, V4_SITE_CALIBRATION]
+MIGRATIONS: list[Migration] = [V1, V2, V5_CLINIC_NETWORK, V4_SITE_CALIBRATION, V5_DICOM_FACTS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -8,6 +8,7 @@ image is kept even when damaged, so that it is reported. DICOMDIR index files ar
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -64,3 +65,14 @@ def expand_paths(items: Iterable[str | os.PathLike[str]], limit: int = MAX_FILES
         if len(result) >= limit:
             break
     return result
+
+
+def file_sha256(path: str) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()

@@ -9,7 +9,6 @@ or same SOP Instance UID), so that nothing is read twice.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Iterable
@@ -29,7 +28,7 @@ from cxr_desktop.core.storage import HistoryStore
 from cxr_desktop.i18n import _
 from cxr_desktop.privacy import describe_file
 from cxr_desktop.service.dicom_words import dicom_date_text
-from cxr_desktop.service.folders import list_images
+from cxr_desktop.service.folders import file_sha256, list_images
 
 log = logging.getLogger(__name__)
 
@@ -78,17 +77,6 @@ class MediaPlan:
     @property
     def to_import(self) -> list[MediaItem]:
         return [i for i in self.items if i.reason is None]
-
-
-def file_sha256(path: str) -> str | None:
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
-        return None
-    return digest.hexdigest()
 
 
 def _is_dicom(path: str) -> bool:

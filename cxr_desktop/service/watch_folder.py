@@ -26,8 +26,7 @@ from cxr_desktop.core.errors import CxrError, PermissionDeniedError
 from cxr_desktop.core.storage import HistoryStore
 from cxr_desktop.privacy import describe_file, redact
 from cxr_desktop.private_files import open_private
-from cxr_desktop.service.folders import list_images
-from cxr_desktop.service.media_import import file_sha256
+from cxr_desktop.service.folders import file_sha256, list_images
 from cxr_desktop.service.reading import ReadingService
 
 log = logging.getLogger(__name__)

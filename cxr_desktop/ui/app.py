@@ -26,7 +26,7 @@ from cxr_desktop.core.errors import ModelError, StorageError
 from cxr_desktop.core.inference import Classifier
 from cxr_desktop.core.storage import HistoryStore
 from cxr_desktop.i18n import _
-from cxr_desktop.ui import accessibility, dialogs
+from cxr_desktop.ui import accessibility, dialogs, source_scan
 from cxr_desktop.ui.fonts import font_for, register_bundled_fonts
 from cxr_desktop.ui.logging_setup import (
     install_excepthook,
@@ -74,6 +74,7 @@ def apply_language(app: QApplication, language: str | None = None) -> str:
 
 
 def create_application(argv: Sequence[str] | None = None) -> QApplication:
+    source_scan.install()  # PySide6's import hook keeps no copy of our source text (memory)
     app = QApplication.instance()
     if app is None:
         app = QApplication(list(argv) if argv is not None else [sys.argv[0] if sys.argv else APP_NAME])

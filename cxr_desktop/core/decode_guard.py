@@ -22,7 +22,8 @@ whatever is left::
   beside Qt's threads); their start-up (~0.3 s) happens while the app starts, and the time
   limit counts from when the worker is ready, never its start-up.
 - Decoded arrays come back through a shared-memory buffer owned by this process (one copy,
-  ~5 ms for a 2665 x 2197 16-bit image; the pipe took 50-80 ms); small results (the fast path)
+  ~5 ms for a 2665 x 2197 16-bit image; the pipe took 50-80 ms), made for that result and freed
+  once copied out (an idle app keeps no image in shared memory); small results (the fast path)
   come through the pipe.
 - On POSIX the worker's address space is capped (``memory_limit_mb``): a decoder that trusts a
   huge header fails there with a typed "too large" error instead of swapping the computer.
@@ -84,7 +85,7 @@ class _Worker:
         self.conn = parent
         self.ready = False
         self.started = time.monotonic()
-        self.buffer = None  # shared_memory.SharedMemory, created on the first large result
+        self.buffer = None  # shared_memory.SharedMemory, made for one large result
 
     def wait_ready(self, timeout: float) -> bool:
         if not self.ready:
@@ -126,7 +127,7 @@ class _Worker:
 
     def grow_buffer(self, nbytes: int) -> tuple[str, int] | None:
         self.release_buffer()
-        self.buffer = create_buffer(max(nbytes, 16 << 20))
+        self.buffer = create_buffer(nbytes)
         return (self.buffer.name, self.buffer.size) if self.buffer is not None else None
 
 
@@ -245,7 +246,10 @@ class DecodeGuard:
             worker.conn.send(("decode", source, min_side, max_pixels, buffer))
             result = self._await(worker, limit)
             healthy = True
-            return result.image(read_arrays(result, worker.buffer))
+            try:
+                return result.image(read_arrays(result, worker.buffer))
+            finally:
+                worker.release_buffer()
         except (EOFError, OSError, BrokenPipeError) as exc:
             raise self._ended(worker, f"{type(exc).__name__}: {exc}") from exc
         finally:

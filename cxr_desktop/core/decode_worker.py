@@ -2,9 +2,10 @@
 
 The worker receives ``("decode", source, min_side, max_pixels, buffer)`` and answers
 ``("ok", WorkerResult)``, ``("error", CxrError)`` or ``("fail", text)``. Arrays of a result
-below :data:`SHM_MIN_BYTES` travel in the pickle; larger ones are written into the guard's
-shared-memory buffer (``("need", nbytes)`` asks for a larger one first) and only their place
-in it is sent.
+below :data:`SHM_MIN_BYTES` travel in the pickle; larger ones are written into a
+shared-memory buffer of the guard's (``("need", nbytes)`` asks for one first) and only their
+place in it is sent. The buffer lives for one result: the worker detaches from it once written,
+the guard frees it once copied out, so no image stays in shared memory while the app is idle.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def create_buffer(nbytes: int) -> shared_memory.SharedMemory | None:
 
 
 def read_arrays(result: WorkerResult, buffer: shared_memory.SharedMemory | None) -> list:
-    """The result's arrays, copied out of the shared buffer (which the next decode reuses)."""
+    """The result's arrays, copied out of the shared buffer (freed by the caller afterwards)."""
     out = []
     for spec in result.arrays:
         if spec[0] == "pipe":
@@ -130,7 +131,6 @@ def worker_main(conn, memory_limit_mb: int | None) -> None:
         except (ValueError, OSError):  # macOS does not enforce RLIMIT_AS: no cap there
             pass
     conn.send(("ready", os.getpid()))
-    state: dict = {}
     while True:
         try:
             message = conn.recv()
@@ -148,7 +148,7 @@ def worker_main(conn, memory_limit_mb: int | None) -> None:
         except BaseException as exc:  # noqa: BLE001 - everything is answered, nothing kills us
             conn.send(_error_message(exc))
             continue
-        conn.send(("ok", _pack(image, conn, buffer, state)))
+        conn.send(("ok", _pack(image, conn, buffer)))
         del image
 
 
@@ -176,7 +176,7 @@ def _error_message(exc: BaseException) -> tuple:
     return ("fail", f"{type(exc).__name__}: {exc}")
 
 
-def _pack(image: XrayImage, conn, buffer: tuple[str, int] | None, state: dict) -> WorkerResult:
+def _pack(image: XrayImage, conn, buffer: tuple[str, int] | None) -> WorkerResult:
     arrays = [np.ascontiguousarray(image.pixels)]
     if image.display is not image.pixels:
         arrays.append(np.ascontiguousarray(image.display))
@@ -189,7 +189,7 @@ def _pack(image: XrayImage, conn, buffer: tuple[str, int] | None, state: dict) -
         if buffer is None or buffer[1] < total:
             conn.send(("need", total))
             buffer = conn.recv()[1]
-        block = _attach(buffer, state) if buffer is not None else None
+        block = _attach(buffer) if buffer is not None else None
         if block is not None:
             specs = []
             for array, offset in zip(arrays, offsets):
@@ -197,20 +197,12 @@ def _pack(image: XrayImage, conn, buffer: tuple[str, int] | None, state: dict) -
                 target[...] = array
                 del target
                 specs.append(("shm", offset, array.shape, array.dtype.str))
+            block.close()  # the guard's mapping keeps the pages until it has copied them
     return WorkerResult(image.metadata, image.source_path, image.sha256, specs, image.color)
 
 
-def _attach(buffer: tuple[str, int], state: dict) -> shared_memory.SharedMemory | None:
-    name = buffer[0]
-    current = state.get("block")
-    if current is not None and current.name == name:
-        return current
-    if current is not None:
-        current.close()
-        state.pop("block")
+def _attach(buffer: tuple[str, int]) -> shared_memory.SharedMemory | None:
     try:
-        block = shared_memory.SharedMemory(name=name)
+        return shared_memory.SharedMemory(name=buffer[0])
     except (OSError, ValueError):
         return None
-    state["block"] = block
-    return block

@@ -64,6 +64,17 @@ def test_the_guard_returns_what_load_xray_returns(guard, files, min_side) -> Non
     assert guard.load_bytes(data, "upload.png").source_path == "upload.png"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/dev/shm is Linux's")
+def test_no_image_stays_in_shared_memory_after_a_large_result(guard, files) -> None:
+    """The shared buffer lives for one result: an idle app keeps no copy of the image there."""
+    for _ in range(2):  # the second decode gets a buffer of its own, as the first did
+        image = guard.load(files["wide"])
+        assert image.pixels.nbytes + image.display.nbytes > SHM_MIN_BYTES
+        names = [w.buffer.name for w in guard._all if w.buffer is not None]
+        assert names == []
+    np.testing.assert_array_equal(image.pixels, load_xray(files["wide"]).pixels)
+
+
 def test_typed_errors_come_back_with_their_message_and_detail(guard, files) -> None:
     with pytest.raises(UnsupportedFileError) as remote:
         guard.load(files["notes"])

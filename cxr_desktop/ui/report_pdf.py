@@ -114,8 +114,43 @@ def draw_qr(painter: QPainter, text: str, rect: QRectF) -> None:
                                         module, module), QColor("black"))
 
 
+#: The X-ray and heatmap pictures' side at most, and at the least when the page is crowded.
+IMAGE_BOX = 230.0
+MIN_IMAGE_BOX = 110.0
+
+
 def paint_report(painter: QPainter, page: ReportPage) -> None:
-    """One report page, in points, inside an A4 page's margins."""
+    """One report page, in points, inside an A4 page's margins. The pictures shrink as far as
+    needed for every row below them (a long note, cautions, the reviewer's line) to fit on the
+    page with the fonts of this computer: laid out once on a scratch image to measure."""
+    scratch = QImage(round(A4_POINTS.width()), round(A4_POINTS.height()),
+                     QImage.Format.Format_RGB32)
+    measuring = QPainter(scratch)
+    try:
+        review_end, end = _paint_report(measuring, page, IMAGE_BOX, cut=False)
+        overflow = max(review_end - _review_bottom(), end - _rows_bottom())
+    finally:
+        measuring.end()
+    box = IMAGE_BOX if overflow <= 0 else max(MIN_IMAGE_BOX, IMAGE_BOX - overflow - 6)
+    _paint_report(painter, page, box, cut=True)
+
+
+def _footer_top() -> float:
+    return A4_POINTS.height() - MARGIN - 64
+
+
+def _review_bottom() -> float:
+    return _footer_top() - 70
+
+
+def _rows_bottom() -> float:
+    return _footer_top() - 24
+
+
+def _paint_report(painter: QPainter, page: ReportPage, image_box: float,
+                  cut: bool) -> tuple[float, float]:
+    """Lay the page out with pictures of side ``image_box``; returns the y below the review
+    rows and below the last row (with ``cut``, rows that do not fit above the footer are cut)."""
     c = PageCanvas(painter, A4_POINTS, MARGIN)
     if page.clinic_name:
         c.text(page.clinic_name, size=14, bold=True)
@@ -130,7 +165,7 @@ def paint_report(painter: QPainter, page: ReportPage) -> None:
     c.y = max(left_end, right_end) + 8
     plain, heat = report_images(page)
     if plain is not None:
-        box = min(half, 230.0)
+        box = min(half, image_box)
         for i, image in enumerate((plain, heat)):
             x = c.left + i * (half + 16) + (half - box) / 2
             if image is not None:
@@ -153,11 +188,12 @@ def paint_report(painter: QPainter, page: ReportPage) -> None:
     for caution in page.cautions:
         c.boxed(caution, "#fff3e0", "#4e2600", size=9)
     c.rule()
-    footer_top = A4_POINTS.height() - MARGIN - 64
+    footer_top = _footer_top()
     c.y = draw_rows(c, page.review, c.left, c.y, c.width, label_width=150, size=9,
-                    bottom=footer_top - 70)
-    c.y = draw_rows(c, page.model, c.left, c.y + 2, c.width, label_width=150, size=8,
-                    bottom=footer_top - 24)
+                    bottom=_review_bottom() if cut else 10_000)
+    review_end = c.y
+    end = draw_rows(c, page.model, c.left, c.y + 2, c.width, label_width=150, size=8,
+                    bottom=_rows_bottom() if cut else 10_000)
     c.text_at(page.disclaimer, QRectF(c.left, footer_top - 22, c.width, 20), size=9,
               italic=True, color="#6d4c41")
     painter.setPen(QPen(QColor("#9e9e9e"), 0.6))
@@ -165,6 +201,7 @@ def paint_report(painter: QPainter, page: ReportPage) -> None:
     c.text_at(page.footer, QRectF(c.left, footer_top + 6, c.width - 80, 40), size=8,
               color="#333333")
     draw_qr(painter, page.qr_payload, QRectF(c.left + c.width - 62, footer_top + 2, 62, 62))
+    return review_end, end
 
 
 # -- devices ------------------------------------------------------------------------------------

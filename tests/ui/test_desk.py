@@ -268,7 +268,11 @@ def test_bundled_fonts_have_every_glyph_of_the_translation(qapp, language, famil
     catalog = i18n_catalog.read_catalog(i18n_catalog.po_path(language), language)
     letters = {c for m in catalog if m.id for s in ([m.string] if isinstance(m.string, str)
                                                     else m.string) for c in s}
-    script_letters = {c for c in letters if ord(c) >= 0x0590 and c not in "\u200e\u200f\u2011"}
+    # Symbols the English text has too (arrows...) render as they do in English.
+    source = {c for m in catalog if m.id for s in ([m.id] if isinstance(m.id, str) else m.id)
+              for c in s}
+    script_letters = {c for c in letters - source
+                      if ord(c) >= 0x0590 and c not in "\u200e\u200f\u2011"}
     missing = sorted(c for c in script_letters if not script.supportsCharacter(ord(c))
                      and not base.supportsCharacter(ord(c)))
     assert len(script_letters) > 30 and missing == [], [hex(ord(c)) for c in missing]

@@ -63,6 +63,18 @@ def test_every_field_of_the_page_is_in_the_pdf(qapp, tmp_path: Path) -> None:
         assert squash(field) in squash(text), field
 
 
+def test_a_crowded_page_shrinks_the_pictures_and_keeps_the_reviewer_line(qapp, tmp_path) -> None:
+    """A long note and two cautions once pushed the reviewer's signature line off the page."""
+    note = "Cough for three weeks; refer for a sputum test. " * 6
+    page = build_report(reading(note=note, cautions=("This looks like a child's X-ray.",
+                                                     "The header says this is a lateral view.")),
+                        CLINIC)
+    (text,) = pdf_pages_text(write_pdf(tmp_path / "report.pdf", [page]).read_bytes())
+    missing = [t for t in page.texts() if squash(t) not in squash(text)]
+    assert missing == []
+    assert squash("Reviewer (name and signature)") in squash(text)
+
+
 def test_the_qr_code_reads_back_as_the_payload(qapp) -> None:
     page = build_report(reading(), CLINIC)
     image = page_image(page, dpi=150)

@@ -51,7 +51,7 @@ from training.model import ExportWrapper
 from training.train import TrainConfig, predict_logits, train
 
 MODEL_NAME = "cxr3-resnet"
-MODEL_VERSION = "2.0.0"
+MODEL_VERSION = "2.1.0"
 MODEL_FILE = "cxr3_resnet_int8.onnx"
 INPUT_SIZE = 224
 RESAMPLE = "bilinear"

@@ -25,8 +25,8 @@ import numpy as np
 from PIL import Image
 
 from bench.common import Context, Figure, not_measured, sample_files
+from cxr_desktop.service.reading import MODEL_MIN_SIDE as MIN_SIDE  # the app's own fast path
 
-MIN_SIDE = 512
 ENCODINGS = ("jpeg-q95", "jpeg-q75", "png-16bit", "dicom-12bit", "dicom-j2k", "dicom-jpeg")
 
 

@@ -88,7 +88,7 @@ def _classifier(ctx: Context):
 
 #: Targets of issue 9 (open-to-result through the fast path, this 2-core machine).
 TARGETS_MS = {"JPEG": 30.0, "PNG": 80.0, "DICOM JPEG 2000": 250.0}
-PREVIEW_SIDE = 512
+PREVIEW_SIDE = 768  # the app's fast path (cxr_desktop.service.reading.MODEL_MIN_SIDE)
 
 
 def _target(label: str) -> float | None:

@@ -36,8 +36,10 @@ from cxr_desktop.service.site_calibration import AdjustedPrediction, SiteCalibra
 log = logging.getLogger(__name__)
 
 #: The model's fast path decodes at least this many pixels on the shorter side: enough for the
-#: stored preview (512 px) and the model's input (224 px).
-MODEL_MIN_SIDE = 512
+#: stored preview (512 px) and the model's input (224 px). 512 was enough for model 2.0.0; with
+#: 2.1.0, 3 of 1,698 borderline val images re-encoded as JPEG changed class at 512 (libjpeg's
+#: 1/4 scale), 1 at 768 (bench: fast path agreement).
+MODEL_MIN_SIDE = 768
 
 Loader = Callable[[str], XrayImage]
 

@@ -74,7 +74,8 @@ def test_the_model_agrees_on_a_seeded_subset_of_val(classifier) -> None:
     total = agreement.Agreement()
     for encoding, files in plan:
         total.add(agreement.run_val(classifier, files, encoding, seed=7))
-    assert total.cases == 40 and total.reduced == 40
+    # long sides drawn from 1,024-3,072 px: a shorter side under 2 x 768 decodes whole
+    assert total.cases == 40 and total.reduced >= 30
     assert total.disagreements == []
 
 
